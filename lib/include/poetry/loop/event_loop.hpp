@@ -1,0 +1,138 @@
+// The callback layer's event loop (asyncio's BaseEventLoop + selector_events): a Selector for fd
+// readiness, a heap of timers, and a FIFO of ready callbacks. Single-threaded: every method is called
+// from the thread that runs the loop. There is no global loop; whoever needs one is given one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "poetry/loop/handle.hpp"
+#include "poetry/selectors/selector.hpp"
+
+namespace poetry {
+
+/// What went wrong in a callback, for the loop's exception handler.
+struct ExceptionContext {
+    std::string message;
+    std::exception_ptr exception;
+};
+
+class EventLoop {
+public:
+    using ClockFunction = std::function<TimePoint()>;
+    using ExceptionHandler = std::function<void(const ExceptionContext&)>;
+
+    /// A loop on `selector` (default: the best for this OS). `clock` replaces Clock::now, for tests
+    /// that run on virtual time.
+    explicit EventLoop(std::unique_ptr<Selector> selector = make_selector(), ClockFunction clock = {});
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+    ~EventLoop();
+
+    /// Runs `callback` on the next iteration, after the callbacks already scheduled (FIFO).
+    Handle call_soon(Callback callback);
+
+    /// Runs `callback` once `delay` has passed (rounded up to the clock's tick).
+    template <class Rep, class Period>
+    TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback callback) {
+        return call_at(time() + std::chrono::ceil<Clock::duration>(delay), std::move(callback));
+    }
+    /// Runs `callback` at `when`; timers with the same deadline run in the order they were scheduled.
+    TimerHandle call_at(TimePoint when, Callback callback);
+
+    /// The loop's notion of now.
+    [[nodiscard]] TimePoint time() const { return clock_ ? clock_() : Clock::now(); }
+
+    /// Calls `callback` every time `fd` is readable, until remove_reader. Replaces an earlier reader.
+    /// @throws what the selector throws (e.g. select's FD_SETSIZE limit); then nothing changes.
+    void add_reader(int fd, Callback callback);
+    /// @returns false if `fd` had no reader.
+    bool remove_reader(int fd);
+    void add_writer(int fd, Callback callback);
+    bool remove_writer(int fd);
+
+    /// Runs until stop() is called.
+    void run_forever();
+    /// One iteration: wait for I/O or the next timer, then run the callbacks that were ready before it
+    /// began (callbacks they schedule run in the next iteration).
+    void run_once();
+    /// Makes run_forever() return after the current iteration. Called from a callback.
+    void stop() noexcept { stopping_ = true; }
+    [[nodiscard]] bool is_running() const noexcept { return running_; }
+
+    /// Runs the loop until `future` (a Future, or anything with add_done_callback/remove_done_callback/
+    /// done/result) is done, and returns its result (a copy, or the moved value for move-only types).
+    /// @throws the future's exception; std::runtime_error if the loop was stopped before it was done.
+    template <class FutureLike>
+    auto run_until_complete(FutureLike&& future);
+
+    /// Replaces the handler for exceptions that escape callbacks (default: one line on stderr).
+    void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
+    /// Reports an exception to the handler; never throws (a throwing handler is reported on stderr).
+    void call_exception_handler(const ExceptionContext& context) noexcept;
+
+    [[nodiscard]] Selector& selector() noexcept { return *selector_; }
+    /// Timers in the heap, including cancelled ones not yet dropped (for tests and diagnostics).
+    [[nodiscard]] std::size_t timer_count() const noexcept { return timers_.size(); }
+
+private:
+    friend class Handle;
+
+    struct FdCallbacks {
+        std::shared_ptr<detail::HandleState> reader;
+        std::shared_ptr<detail::HandleState> writer;
+    };
+    struct Timer {
+        TimePoint when;
+        std::uint64_t sequence;  // FIFO among equal deadlines
+        std::shared_ptr<detail::HandleState> state;
+    };
+    struct RunningGuard;
+
+    void add_fd_callback(int fd, EventMask event, Callback callback);
+    bool remove_fd_callback(int fd, EventMask event);
+    void timer_cancelled() noexcept;
+    void drop_cancelled_timers();
+    Selector::Timeout next_timeout() const;
+    void run_handle(detail::HandleState& handle) noexcept;
+
+    std::unique_ptr<Selector> selector_;
+    ClockFunction clock_;
+    ExceptionHandler exception_handler_;
+    std::deque<std::shared_ptr<detail::HandleState>> ready_;
+    std::vector<Timer> timers_;  // a min-heap on (when, sequence)
+    std::size_t cancelled_timers_ = 0;
+    std::uint64_t next_sequence_ = 0;
+    // Node-based: each FdCallbacks stays put while it exists, so its address is the selector key's data.
+    std::unordered_map<int, FdCallbacks> fd_callbacks_;
+    bool running_ = false;
+    bool stopping_ = false;
+};
+
+template <class FutureLike>
+auto EventLoop::run_until_complete(FutureLike&& future) {
+    const auto id = future.add_done_callback([this](auto&) { stop(); });
+    run_forever();
+    future.remove_done_callback(id);
+    if (!future.done()) {
+        throw std::runtime_error("event loop stopped before the future completed");
+    }
+    using Result = std::remove_reference_t<decltype(future.result())>;
+    if constexpr (std::is_void_v<Result>) {
+        future.result();
+    } else if constexpr (std::is_copy_constructible_v<Result>) {
+        return Result(future.result());
+    } else {
+        return Result(std::move(future.result()));
+    }
+}
+
+}  // namespace poetry

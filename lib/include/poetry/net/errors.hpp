@@ -1,0 +1,21 @@
+// Error categories and the throw helper of the net layer: `std::error_code` below, exceptions above,
+// with the throwing form naming the operation and the peer (asio's throw_error).
+#pragma once
+
+#include <string>
+#include <system_error>
+
+namespace poetry::net {
+
+/// Category for getaddrinfo(3)'s EAI_* codes; messages come from gai_strerror.
+const std::error_category& resolver_category() noexcept;
+
+/// Throws std::system_error(ec, what) if `ec` is set. `what` reads like "connect to 127.0.0.1:8000",
+/// so the message becomes "connect to 127.0.0.1:8000: Connection refused".
+inline void throw_if_error(const std::error_code& ec, const std::string& what) {
+    if (ec) {
+        throw std::system_error(ec, what);
+    }
+}
+
+}  // namespace poetry::net

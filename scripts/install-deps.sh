@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the toolkit builds and tests with, and only those that are missing,
+# so that `make demo` / `make test` are the whole set-up on a fresh Debian machine.
+set -euo pipefail
+
+packages=(
+    cmake ninja-build g++ make pkg-config
+    libasio-dev libcxxopts-dev libboost-test-dev
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    # dpkg -s succeeds for removed-but-configured packages too; ask for the status line itself.
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
