@@ -65,8 +65,8 @@ void Socket::set_reuse_address(bool on, std::error_code& ec) noexcept {
     set_flag_option(fd(), SOL_SOCKET, SO_REUSEADDR, on, ec);
 }
 
-std::size_t Socket::recv(std::span<std::byte> buffer, std::error_code& ec) noexcept {
-    const auto n = detail::retry_on_eintr(ec, [&] { return ::recv(fd(), buffer.data(), buffer.size(), 0); });
+std::size_t Socket::recv(std::span<std::byte> buffer, std::error_code& ec, int flags) noexcept {
+    const auto n = detail::retry_on_eintr(ec, [&] { return ::recv(fd(), buffer.data(), buffer.size(), flags); });
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -77,8 +77,9 @@ std::size_t Socket::recv(std::span<std::byte> buffer) {
     return n;
 }
 
-std::size_t Socket::send(std::span<const std::byte> data, std::error_code& ec) noexcept {
-    const auto n = detail::retry_on_eintr(ec, [&] { return ::send(fd(), data.data(), data.size(), MSG_NOSIGNAL); });
+std::size_t Socket::send(std::span<const std::byte> data, std::error_code& ec, int flags) noexcept {
+    const auto n =
+        detail::retry_on_eintr(ec, [&] { return ::send(fd(), data.data(), data.size(), flags | MSG_NOSIGNAL); });
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 

@@ -69,7 +69,7 @@ public:
     [[nodiscard]] bool is_running() const noexcept { return running_; }
 
     /// Runs the loop until `future` (a Future, or anything with add_done_callback/remove_done_callback/
-    /// done/result) is done, and returns its result (a copy, or the moved value for move-only types).
+    /// done/take_result) is done, and returns its take_result().
     /// @throws the future's exception; std::runtime_error if the loop was stopped before it was done.
     template <class FutureLike>
     auto run_until_complete(FutureLike&& future);
@@ -125,14 +125,7 @@ auto EventLoop::run_until_complete(FutureLike&& future) {
     if (!future.done()) {
         throw std::runtime_error("event loop stopped before the future completed");
     }
-    using Result = std::remove_reference_t<decltype(future.result())>;
-    if constexpr (std::is_void_v<Result>) {
-        future.result();
-    } else if constexpr (std::is_copy_constructible_v<Result>) {
-        return Result(future.result());
-    } else {
-        return Result(std::move(future.result()));
-    }
+    return future.take_result();
 }
 
 }  // namespace poetry

@@ -39,12 +39,13 @@ public:
     void set_reuse_address(bool on, std::error_code& ec) noexcept;
 
     /// Reads what is there, up to buffer.size() bytes. Returns 0 at end of stream (ec clear).
-    /// On a non-blocking socket with nothing to read, ec is "would block" (see detail::is_would_block).
-    std::size_t recv(std::span<std::byte> buffer, std::error_code& ec) noexcept;
+    /// On a non-blocking socket (or with MSG_DONTWAIT in `flags`) with nothing to read, ec is
+    /// "would block" (see detail::is_would_block).
+    std::size_t recv(std::span<std::byte> buffer, std::error_code& ec, int flags = 0) noexcept;
     std::size_t recv(std::span<std::byte> buffer);
 
     /// Sends what fits now; MSG_NOSIGNAL, so a closed peer is EPIPE, never SIGPIPE.
-    std::size_t send(std::span<const std::byte> data, std::error_code& ec) noexcept;
+    std::size_t send(std::span<const std::byte> data, std::error_code& ec, int flags = 0) noexcept;
     std::size_t send(std::span<const std::byte> data);
 
     /// Blocking: sends every byte, looping over partial writes. Returns the bytes sent before an error.

@@ -1,0 +1,203 @@
+// Awaitables that connect coroutines to the event loop: sleep, fd readiness, recv, send_all, accept,
+// connect. Each tries the operation first and waits only if it would block (asyncio's sock_recv,
+// libcoro). Each removes its reader, writer or timer in its destructor, so a coroutine destroyed
+// while suspended leaves nothing registered. Failures throw std::system_error, so coroutine code reads
+// like blocking code.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <span>
+#include <system_error>
+
+#include "poetry/coro/task.hpp"
+#include "poetry/loop/event_loop.hpp"
+#include "poetry/net/address.hpp"
+#include "poetry/net/errors.hpp"
+#include "poetry/net/socket.hpp"
+
+namespace poetry {
+
+/// Suspends for `delay` (at least one loop iteration, even for zero).
+class SleepAwaiter {
+public:
+    SleepAwaiter(EventLoop& loop, Clock::duration delay) noexcept : loop_(loop), delay_(delay) {}
+    SleepAwaiter(const SleepAwaiter&) = delete;
+    SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+    ~SleepAwaiter() { timer_.cancel(); }
+
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        timer_ = loop_.call_later(delay_, [awaiting] { awaiting.resume(); });
+    }
+    void await_resume() const noexcept {}
+
+private:
+    EventLoop& loop_;
+    Clock::duration delay_;
+    TimerHandle timer_;
+};
+
+template <class Rep, class Period>
+SleepAwaiter sleep(EventLoop& loop, std::chrono::duration<Rep, Period> delay) noexcept {
+    return SleepAwaiter(loop, std::chrono::ceil<Clock::duration>(delay));
+}
+
+namespace detail {
+
+/// Base of the fd awaitables: registers the loop callback for one direction and removes it again,
+/// at the latest in the destructor.
+class FdWatch {
+public:
+    FdWatch(EventLoop& loop, int fd, EventMask direction) noexcept : loop_(loop), fd_(fd), direction_(direction) {}
+    FdWatch(const FdWatch&) = delete;
+    FdWatch& operator=(const FdWatch&) = delete;
+    ~FdWatch() { unwatch(); }
+
+protected:
+    void watch(Callback callback) {
+        direction_ == EventMask::read ? loop_.add_reader(fd_, std::move(callback))
+                                      : loop_.add_writer(fd_, std::move(callback));
+        watching_ = true;
+    }
+    void unwatch() noexcept {
+        if (watching_) {
+            watching_ = false;
+            direction_ == EventMask::read ? loop_.remove_reader(fd_) : loop_.remove_writer(fd_);
+        }
+    }
+    int fd() const noexcept { return fd_; }
+
+private:
+    EventLoop& loop_;
+    int fd_;
+    EventMask direction_;
+    bool watching_ = false;
+};
+
+}  // namespace detail
+
+/// Suspends until `fd` is readable (EventMask::read) or writable (EventMask::write).
+class ReadinessAwaiter : detail::FdWatch {
+public:
+    ReadinessAwaiter(EventLoop& loop, int fd, EventMask direction) noexcept : FdWatch(loop, fd, direction) {}
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        watch([this, awaiting] {
+            unwatch();
+            awaiting.resume();
+        });
+    }
+    void await_resume() const noexcept {}
+};
+
+inline ReadinessAwaiter readable(EventLoop& loop, int fd) noexcept { return {loop, fd, EventMask::read}; }
+inline ReadinessAwaiter writable(EventLoop& loop, int fd) noexcept { return {loop, fd, EventMask::write}; }
+
+/// Receives what is there, up to buffer.size() bytes; 0 means the peer closed its side.
+class RecvAwaiter : detail::FdWatch {
+public:
+    RecvAwaiter(EventLoop& loop, net::Socket& socket, std::span<std::byte> buffer) noexcept
+        : FdWatch(loop, socket.fd(), EventMask::read), socket_(socket), buffer_(buffer) {}
+
+    bool await_ready() noexcept { return try_recv(); }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        watch([this, awaiting] {
+            if (try_recv()) {
+                unwatch();
+                awaiting.resume();
+            }
+        });
+    }
+    /// @throws std::system_error "recv: <reason>".
+    std::size_t await_resume() const {
+        net::throw_if_error(error_, "recv");
+        return received_;
+    }
+
+private:
+    bool try_recv() noexcept;
+
+    net::Socket& socket_;
+    std::span<std::byte> buffer_;
+    std::size_t received_ = 0;
+    std::error_code error_;
+};
+
+inline RecvAwaiter recv(EventLoop& loop, net::Socket& socket, std::span<std::byte> buffer) noexcept {
+    return {loop, socket, buffer};
+}
+
+/// Sends every byte of `data`, waiting for the socket to drain as often as needed.
+class SendAllAwaiter : detail::FdWatch {
+public:
+    SendAllAwaiter(EventLoop& loop, net::Socket& socket, std::span<const std::byte> data) noexcept
+        : FdWatch(loop, socket.fd(), EventMask::write), socket_(socket), data_(data) {}
+
+    bool await_ready() noexcept { return try_send(); }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        watch([this, awaiting] {
+            if (try_send()) {
+                unwatch();
+                awaiting.resume();
+            }
+        });
+    }
+    /// @throws std::system_error "send: <reason>" (e.g. EPIPE when the peer has gone).
+    void await_resume() const { net::throw_if_error(error_, "send"); }
+
+private:
+    /// Sends until done, failed, or the socket is full; true unless it must wait.
+    bool try_send() noexcept;
+
+    net::Socket& socket_;
+    std::span<const std::byte> data_;
+    std::error_code error_;
+};
+
+inline SendAllAwaiter send_all(EventLoop& loop, net::Socket& socket, std::span<const std::byte> data) noexcept {
+    return {loop, socket, data};
+}
+
+/// Accepts one connection; makes the listener non-blocking (so that trying first cannot block the loop).
+class AcceptAwaiter : detail::FdWatch {
+public:
+    AcceptAwaiter(EventLoop& loop, net::Socket& listener, net::Endpoint* peer) noexcept
+        : FdWatch(loop, listener.fd(), EventMask::read), listener_(listener), peer_(peer) {}
+
+    bool await_ready() noexcept { return try_accept(); }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        watch([this, awaiting] {
+            if (try_accept()) {
+                unwatch();
+                awaiting.resume();
+            }
+        });
+    }
+    /// @throws std::system_error "accept: <reason>" (e.g. EMFILE when out of fds).
+    net::Socket await_resume();
+
+private:
+    bool try_accept() noexcept;
+
+    net::Socket& listener_;
+    net::Endpoint* peer_;
+    bool made_nonblocking_ = false;
+    net::Socket accepted_;
+    std::error_code error_;
+};
+
+inline AcceptAwaiter accept(EventLoop& loop, net::Socket& listener, net::Endpoint* peer = nullptr) noexcept {
+    return {loop, listener, peer};
+}
+
+/// Connects to `endpoint` without blocking the loop; the socket it returns is non-blocking.
+/// @throws std::system_error "connect to 127.0.0.1:8000: Connection refused".
+Task<net::Socket> connect(EventLoop& loop, net::Endpoint endpoint);
+
+/// Resolves `address` (getaddrinfo; numeric hosts never block) and connects to the first endpoint
+/// that accepts. @throws std::system_error "connect to HOST:PORT: <reason of the last failure>".
+Task<net::Socket> connect(EventLoop& loop, net::Address address);
+
+}  // namespace poetry

@@ -1,0 +1,134 @@
+// Running a Task on an EventLoop: create_task hands back a Future that owns the task's coroutine
+// (asyncio's Task is a Future), and co_await works on any Future.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "poetry/coro/task.hpp"
+#include "poetry/loop/event_loop.hpp"
+#include "poetry/loop/future.hpp"
+
+namespace poetry {
+namespace detail {
+
+/// The coroutine that drives a task for create_task: it frees itself when it ends.
+struct DetachedCoroutine {
+    struct promise_type {
+        DetachedCoroutine get_return_object() noexcept {
+            return {std::coroutine_handle<promise_type>::from_promise(*this)};
+        }
+        std::suspend_always initial_suspend() const noexcept { return {}; }
+        std::suspend_never final_suspend() const noexcept { return {}; }
+        void return_void() const noexcept {}
+        // drive() catches everything the task throws; only a failing set_exception could get here.
+        void unhandled_exception() const noexcept { std::terminate(); }
+    };
+    std::coroutine_handle<promise_type> handle;
+};
+
+/// Owns a task's driver coroutine on behalf of its Future, until the coroutine ends by itself.
+struct TaskOwner final : FutureProducer {
+    std::coroutine_handle<> handle;
+    ~TaskOwner() override {
+        if (handle) {
+            handle.destroy();
+        }
+    }
+};
+
+// Invariant: while this coroutine exists, `owner` (held by the future's state) exists, because the
+// future's state owns the coroutine through it.
+template <class T>
+DetachedCoroutine drive(Task<T> task, WeakFuture<T> target, TaskOwner* owner) {
+    std::exception_ptr error;
+    if constexpr (std::is_void_v<T>) {
+        try {
+            co_await std::move(task);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        if (auto future = target.lock(); future && !future->done()) {
+            error ? future->set_exception(error) : future->set_result();
+        }
+    } else {
+        std::optional<T> value;
+        try {
+            value.emplace(co_await std::move(task));
+        } catch (...) {
+            error = std::current_exception();
+        }
+        if (auto future = target.lock(); future && !future->done()) {
+            error ? future->set_exception(error) : future->set_result(std::move(*value));
+        }
+    }
+    owner->handle = nullptr;  // ending by itself: the frame frees itself, the owner must not
+}
+
+}  // namespace detail
+
+/// Schedules `task` to start on the loop's next iteration and returns the Future of its result.
+/// The future owns the task: cancel() or dropping every copy of the future destroys it (cleanly).
+template <class T>
+[[nodiscard]] Future<T> create_task(EventLoop& loop, Task<T> task) {
+    Future<T> future(loop);
+    auto owner = std::make_unique<detail::TaskOwner>();
+    const auto coroutine = detail::drive(std::move(task), future.weak(), owner.get());
+    owner->handle = coroutine.handle;
+    future.set_producer(std::move(owner));
+    loop.call_soon([handle = coroutine.handle, weak = future.weak()] {
+        // Skipped if the future was cancelled or dropped before the start: the coroutine is gone then.
+        if (auto started = weak.lock(); started && !started->done()) {
+            handle.resume();
+        }
+    });
+    return future;
+}
+
+/// Runs `task` on `loop` until it ends; returns its value or throws its exception.
+template <class T>
+T run(EventLoop& loop, Task<T> task) {
+    return loop.run_until_complete(create_task(loop, std::move(task)));
+}
+
+/// Awaits a Future from a coroutine. If the coroutine is destroyed while waiting, the done-callback
+/// is removed, so nothing resumes a destroyed frame.
+template <class T>
+class FutureAwaiter {
+public:
+    explicit FutureAwaiter(Future<T> future) noexcept : future_(std::move(future)) {}
+    FutureAwaiter(const FutureAwaiter&) = delete;
+    FutureAwaiter& operator=(const FutureAwaiter&) = delete;
+    ~FutureAwaiter() {
+        if (callback_id_ != 0) {
+            future_.remove_done_callback(callback_id_);
+        }
+    }
+
+    bool await_ready() const noexcept { return future_.done(); }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        callback_id_ = future_.add_done_callback([this, awaiting](Future<T>&) {
+            callback_id_ = 0;
+            awaiting.resume();
+        });
+    }
+    /// The value, as Future::take_result() gives it.
+    T await_resume() const {
+        return future_.take_result();
+    }
+
+private:
+    Future<T> future_;
+    std::uint64_t callback_id_ = 0;
+};
+
+template <class T>
+FutureAwaiter<T> operator co_await(Future<T> future) noexcept {
+    return FutureAwaiter<T>(std::move(future));
+}
+
+}  // namespace poetry

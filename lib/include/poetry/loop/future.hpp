@@ -1,0 +1,333 @@
+// Future<T> (asyncio's Future): a result or an exception that arrives later, on one loop.
+// Copies share one state. Done-callbacks always run through loop.call_soon, never inline, and
+// each runs exactly once. then() chains futures, for code written in continuation-passing style.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "poetry/loop/event_loop.hpp"
+
+namespace poetry {
+
+/// The exception of a cancelled future.
+class CancelledError : public std::runtime_error {
+public:
+    CancelledError() : std::runtime_error("operation cancelled") {}
+};
+
+/// Misuse of a future: a second result, or result() before it is done.
+class InvalidStateError : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+/// Work that a future owns because that work will complete it (for example the coroutine of a task).
+/// Destroying it abandons the work cleanly: the future destroys it on cancel() and when its last copy
+/// goes away while still pending.
+class FutureProducer {
+public:
+    virtual ~FutureProducer() = default;
+};
+
+template <class T>
+class Future;
+template <class T>
+class WeakFuture;
+
+namespace detail {
+
+template <class T>
+struct FutureState {
+    using Value = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+    enum class Status { pending, finished, cancelled };
+    struct DoneCallback {
+        std::uint64_t id;
+        std::function<void(Future<T>&)> function;
+    };
+
+    explicit FutureState(EventLoop& event_loop) : loop(&event_loop) {}
+
+    EventLoop* loop;
+    Status status = Status::pending;
+    std::optional<Value> value;
+    std::exception_ptr exception;
+    std::vector<DoneCallback> callbacks;
+    std::uint64_t next_callback_id = 1;
+    // Declared last so that it is destroyed first: the work it owns may still look at the rest.
+    std::unique_ptr<FutureProducer> producer;
+};
+
+// What then() makes of a continuation's return type R: Future<U> is flattened to U.
+template <class R>
+struct ContinuationValue {
+    using type = R;
+    static constexpr bool is_future = false;
+};
+template <class U>
+struct ContinuationValue<Future<U>> {
+    using type = U;
+    static constexpr bool is_future = true;
+};
+
+template <class F, class T>
+struct ContinuationResult {
+    using type = std::invoke_result_t<F, T&&>;
+};
+template <class F>
+struct ContinuationResult<F, void> {
+    using type = std::invoke_result_t<F>;
+};
+
+}  // namespace detail
+
+template <class T>
+class Future {
+public:
+    using value_type = T;
+    using DoneCallback = std::function<void(Future&)>;
+
+    /// A pending future whose callbacks run on `loop`. The loop must outlive every copy.
+    explicit Future(EventLoop& loop) : state_(std::make_shared<detail::FutureState<T>>(loop)) {}
+
+    [[nodiscard]] EventLoop& loop() const noexcept { return *state_->loop; }
+    [[nodiscard]] bool done() const noexcept { return state_->status != State::Status::pending; }
+    [[nodiscard]] bool cancelled() const noexcept { return state_->status == State::Status::cancelled; }
+
+    /// @throws InvalidStateError if already done.
+    template <class U = T>
+        requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&>)
+    void set_result(U&& value) {
+        check_pending("set_result");
+        state_->value.emplace(std::forward<U>(value));
+        finish(State::Status::finished);
+    }
+    void set_result()
+        requires std::is_void_v<T>
+    {
+        check_pending("set_result");
+        state_->value.emplace();
+        finish(State::Status::finished);
+    }
+    /// @throws InvalidStateError if already done.
+    void set_exception(std::exception_ptr exception) {
+        check_pending("set_exception");
+        state_->exception = std::move(exception);
+        finish(State::Status::finished);
+    }
+    /// Cancels a pending future: its producer (if any) is destroyed and it completes with CancelledError.
+    /// @returns false if it was already done.
+    bool cancel() {
+        if (done()) {
+            return false;
+        }
+        auto producer = std::move(state_->producer);
+        producer.reset();
+        // Destroying the producer may have completed this future (never, for a well-behaved producer).
+        if (done()) {
+            return false;
+        }
+        state_->exception = std::make_exception_ptr(CancelledError());
+        finish(State::Status::cancelled);
+        return true;
+    }
+
+    /// The value (a reference into the shared state; void for Future<void>).
+    /// @throws the stored exception, CancelledError, or InvalidStateError if not done.
+    decltype(auto) result() const {
+        if (!done()) {
+            throw InvalidStateError("result() of a future that is not done");
+        }
+        if (state_->exception) {
+            std::rethrow_exception(state_->exception);
+        }
+        if constexpr (std::is_void_v<T>) {
+            return;
+        } else {
+            return static_cast<T&>(*state_->value);
+        }
+    }
+    /// result() by value: a copy, or for move-only types the value moved out (then only one caller
+    /// may take it). Same exceptions as result().
+    T take_result() const {
+        if constexpr (std::is_void_v<T>) {
+            result();
+        } else if constexpr (std::is_copy_constructible_v<T>) {
+            return result();
+        } else {
+            return std::move(result());
+        }
+    }
+    /// The stored exception (CancelledError if cancelled), or null. @throws InvalidStateError if not done.
+    [[nodiscard]] std::exception_ptr exception() const {
+        if (!done()) {
+            throw InvalidStateError("exception() of a future that is not done");
+        }
+        return state_->exception;
+    }
+
+    /// Runs `callback(future)` through loop.call_soon once the future is done (soon, if it is already).
+    /// @returns an id for remove_done_callback.
+    std::uint64_t add_done_callback(DoneCallback callback) {
+        const std::uint64_t id = state_->next_callback_id++;
+        state_->callbacks.push_back({id, std::move(callback)});
+        if (done()) {
+            schedule(id);
+        }
+        return id;
+    }
+    /// The callback will not run, even if it is already scheduled. @returns false if it is unknown or ran.
+    bool remove_done_callback(std::uint64_t id) {
+        auto& callbacks = state_->callbacks;
+        const auto it = std::find_if(callbacks.begin(), callbacks.end(), [id](auto& c) { return c.id == id; });
+        if (it == callbacks.end()) {
+            return false;
+        }
+        callbacks.erase(it);
+        return true;
+    }
+
+    /// Chains `f` after this future: `f(std::move(value))` (or `f()` for void) runs when this future
+    /// succeeds, so the continuation consumes the value; its
+    /// return value, or the result of the future it returns, completes the returned future. An
+    /// exception (here or thrown by f) or a cancellation skips f and passes on.
+    template <class F>
+    auto then(F f);
+
+    /// Hands work to the future; see FutureProducer.
+    void set_producer(std::unique_ptr<FutureProducer> producer) { state_->producer = std::move(producer); }
+
+    [[nodiscard]] WeakFuture<T> weak() const noexcept { return WeakFuture<T>(state_); }
+
+    friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
+
+private:
+    using State = detail::FutureState<T>;
+    friend class WeakFuture<T>;
+    explicit Future(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
+
+    void check_pending(const char* operation) const {
+        if (done()) {
+            throw InvalidStateError(std::string(operation) + " on a future that is already done");
+        }
+    }
+    void finish(typename State::Status status) {
+        state_->status = status;
+        for (const auto& callback : state_->callbacks) {
+            schedule(callback.id);
+        }
+    }
+    // The scheduled call looks the callback up again, so that remove_done_callback still works
+    // between scheduling and running, and takes it out before calling it, so that it runs once.
+    void schedule(std::uint64_t id) {
+        state_->loop->call_soon([state = state_, id] {
+            auto& callbacks = state->callbacks;
+            const auto it =
+                std::find_if(callbacks.begin(), callbacks.end(), [id](auto& c) { return c.id == id; });
+            if (it == callbacks.end()) {
+                return;
+            }
+            auto function = std::move(it->function);
+            callbacks.erase(it);
+            Future future(state);
+            function(future);
+        });
+    }
+
+    std::shared_ptr<State> state_;
+};
+
+/// A reference to a future that does not keep it alive: for work owned by the future it completes.
+template <class T>
+class WeakFuture {
+public:
+    WeakFuture() noexcept = default;
+    [[nodiscard]] std::optional<Future<T>> lock() const {
+        if (auto state = state_.lock()) {
+            return Future<T>(std::move(state));
+        }
+        return std::nullopt;
+    }
+
+private:
+    friend class Future<T>;
+    explicit WeakFuture(std::weak_ptr<detail::FutureState<T>> state) noexcept : state_(std::move(state)) {}
+    std::weak_ptr<detail::FutureState<T>> state_;
+};
+
+namespace detail {
+
+/// Completes `target` the way `source` completed (value, exception or cancellation).
+template <class T>
+void copy_outcome(Future<T>& source, Future<T>& target) {
+    if (target.done()) {
+        return;
+    }
+    if (source.cancelled()) {
+        target.cancel();
+    } else if (auto error = source.exception()) {
+        target.set_exception(error);
+    } else if constexpr (std::is_void_v<T>) {
+        target.set_result();
+    } else {
+        target.set_result(source.result());
+    }
+}
+
+}  // namespace detail
+
+template <class T>
+template <class F>
+auto Future<T>::then(F f) {
+    using Returned = typename detail::ContinuationResult<F, T>::type;
+    constexpr bool returns_future = detail::ContinuationValue<Returned>::is_future;
+    using U = typename detail::ContinuationValue<Returned>::type;
+
+    Future<U> next(loop());
+    add_done_callback([next, f = std::move(f)](Future& self) mutable {
+        if (next.done()) {
+            return;
+        }
+        if (self.cancelled()) {
+            next.cancel();
+            return;
+        }
+        if (auto error = self.exception()) {
+            next.set_exception(error);
+            return;
+        }
+        try {
+            auto call = [&]() -> Returned {
+                if constexpr (std::is_void_v<T>) {
+                    return f();
+                } else {
+                    return f(std::move(self.result()));
+                }
+            };
+            if constexpr (returns_future) {
+                Returned inner = call();
+                inner.add_done_callback([next](Returned& source) mutable { detail::copy_outcome(source, next); });
+            } else if constexpr (std::is_void_v<Returned>) {
+                call();
+                next.set_result();
+            } else {
+                next.set_result(call());
+            }
+        } catch (...) {
+            next.set_exception(std::current_exception());
+        }
+    });
+    return next;
+}
+
+}  // namespace poetry

@@ -1,0 +1,71 @@
+#include "poetry/coro/awaitables.hpp"
+
+#include <sys/socket.h>
+
+#include "poetry/detail/syscall.hpp"
+#include "poetry/net/errors.hpp"
+
+namespace poetry {
+
+bool RecvAwaiter::try_recv() noexcept {
+    // MSG_DONTWAIT: never blocks the loop, whatever mode the socket is in.
+    received_ = socket_.recv(buffer_, error_, MSG_DONTWAIT);
+    return !detail::is_would_block(error_);
+}
+
+bool SendAllAwaiter::try_send() noexcept {
+    while (!data_.empty()) {
+        const std::size_t sent = socket_.send(data_, error_, MSG_DONTWAIT);
+        if (detail::is_would_block(error_)) {
+            error_.clear();
+            return false;
+        }
+        if (error_) {
+            return true;
+        }
+        data_ = data_.subspan(sent);
+    }
+    return true;
+}
+
+bool AcceptAwaiter::try_accept() noexcept {
+    if (!made_nonblocking_) {
+        listener_.set_nonblocking(true, error_);
+        made_nonblocking_ = !error_;
+    }
+    if (!error_) {
+        accepted_ = net::accept(listener_, error_, peer_);
+    }
+    return !detail::is_would_block(error_);
+}
+
+net::Socket AcceptAwaiter::await_resume() {
+    net::throw_if_error(error_, "accept");
+    return std::move(accepted_);
+}
+
+Task<net::Socket> connect(EventLoop& loop, net::Endpoint endpoint) {
+    std::error_code ec;
+    net::Socket socket = net::start_connect(endpoint, ec);
+    if (ec == std::errc::operation_in_progress) {
+        co_await writable(loop, socket.fd());
+        ec = socket.pending_error();
+    }
+    net::throw_if_error(ec, "connect to " + endpoint.to_string());
+    co_return socket;
+}
+
+Task<net::Socket> connect(EventLoop& loop, net::Address address) {
+    const auto endpoints = net::resolve(address);
+    std::error_code last_error;
+    for (const auto& endpoint : endpoints) {
+        try {
+            co_return co_await connect(loop, endpoint);
+        } catch (const std::system_error& e) {
+            last_error = e.code();
+        }
+    }
+    throw std::system_error(last_error, "connect to " + address.to_string());
+}
+
+}  // namespace poetry

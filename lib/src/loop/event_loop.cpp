@@ -1,0 +1,242 @@
+#include "poetry/loop/event_loop.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+namespace poetry {
+namespace {
+
+// The heap holds the earliest timer at the front; ties go to the one scheduled first.
+struct LaterTimer {
+    template <class Timer>
+    bool operator()(const Timer& a, const Timer& b) const noexcept {
+        return a.when != b.when ? a.when > b.when : a.sequence > b.sequence;
+    }
+};
+
+// asyncio's figures: rebuild the heap once more than half of more than 100 timers are cancelled,
+// so that a client re-arming a timeout per chunk cannot grow the heap without bound.
+constexpr std::size_t min_timers_to_compact = 100;
+
+std::string describe(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+}  // namespace
+
+// Marks the loop as running for the lifetime of one run_forever, even if the selector throws.
+struct EventLoop::RunningGuard {
+    explicit RunningGuard(EventLoop& loop) : loop_(loop) {
+        if (loop_.running_) {
+            throw std::logic_error("event loop is already running");
+        }
+        loop_.running_ = true;
+    }
+    ~RunningGuard() {
+        loop_.running_ = false;
+        loop_.stopping_ = false;
+    }
+    RunningGuard(const RunningGuard&) = delete;
+    RunningGuard& operator=(const RunningGuard&) = delete;
+
+private:
+    EventLoop& loop_;
+};
+
+EventLoop::EventLoop(std::unique_ptr<Selector> selector, ClockFunction clock)
+    : selector_(std::move(selector)), clock_(std::move(clock)) {
+    if (!selector_) {
+        throw std::invalid_argument("EventLoop needs a selector");
+    }
+}
+
+EventLoop::~EventLoop() {
+    // Handles given out may outlive the loop: they must not tell it about cancellations any more.
+    for (auto& timer : timers_) {
+        timer.state->timer_loop = nullptr;
+    }
+}
+
+Handle EventLoop::call_soon(Callback callback) {
+    auto state = std::make_shared<detail::HandleState>(std::move(callback));
+    ready_.push_back(state);
+    return Handle(std::move(state));
+}
+
+TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
+    auto state = std::make_shared<detail::HandleState>(std::move(callback));
+    state->when = when;
+    state->timer_loop = this;
+    timers_.push_back(Timer{when, next_sequence_++, state});
+    std::push_heap(timers_.begin(), timers_.end(), LaterTimer{});
+    return TimerHandle(std::move(state));
+}
+
+void EventLoop::add_reader(int fd, Callback callback) { add_fd_callback(fd, EventMask::read, std::move(callback)); }
+bool EventLoop::remove_reader(int fd) { return remove_fd_callback(fd, EventMask::read); }
+void EventLoop::add_writer(int fd, Callback callback) { add_fd_callback(fd, EventMask::write, std::move(callback)); }
+bool EventLoop::remove_writer(int fd) { return remove_fd_callback(fd, EventMask::write); }
+
+void EventLoop::add_fd_callback(int fd, EventMask event, Callback callback) {
+    auto state = std::make_shared<detail::HandleState>(std::move(callback));
+    auto [it, inserted] = fd_callbacks_.try_emplace(fd);
+    FdCallbacks& entry = it->second;
+    auto& slot = event == EventMask::read ? entry.reader : entry.writer;
+    try {
+        if (inserted) {
+            selector_->register_fd(fd, event, &entry);
+        } else if (!slot) {
+            selector_->modify_fd(fd, EventMask::read_write, &entry);
+        }
+    } catch (...) {
+        if (inserted) {
+            fd_callbacks_.erase(it);
+        }
+        throw;
+    }
+    if (slot) {
+        slot->cancelled = true;
+    }
+    slot = std::move(state);
+}
+
+bool EventLoop::remove_fd_callback(int fd, EventMask event) {
+    const auto it = fd_callbacks_.find(fd);
+    if (it == fd_callbacks_.end()) {
+        return false;
+    }
+    FdCallbacks& entry = it->second;
+    auto& slot = event == EventMask::read ? entry.reader : entry.writer;
+    const auto& other = event == EventMask::read ? entry.writer : entry.reader;
+    if (!slot) {
+        return false;
+    }
+    // A handle already queued in ready_ for this iteration must not run any more.
+    slot->cancelled = true;
+    slot.reset();
+    if (other) {
+        selector_->modify_fd(fd, event == EventMask::read ? EventMask::write : EventMask::read, &entry);
+    } else {
+        selector_->unregister_fd(fd);
+        fd_callbacks_.erase(it);
+    }
+    return true;
+}
+
+void EventLoop::timer_cancelled() noexcept { ++cancelled_timers_; }
+
+void EventLoop::drop_cancelled_timers() {
+    if (timers_.size() > min_timers_to_compact && cancelled_timers_ * 2 > timers_.size()) {
+        std::erase_if(timers_, [](const Timer& timer) {
+            if (timer.state->cancelled) {
+                timer.state->timer_loop = nullptr;
+            }
+            return timer.state->cancelled;
+        });
+        std::make_heap(timers_.begin(), timers_.end(), LaterTimer{});
+        cancelled_timers_ = 0;
+        return;
+    }
+    while (!timers_.empty() && timers_.front().state->cancelled) {
+        timers_.front().state->timer_loop = nullptr;
+        std::pop_heap(timers_.begin(), timers_.end(), LaterTimer{});
+        timers_.pop_back();
+        --cancelled_timers_;
+    }
+}
+
+Selector::Timeout EventLoop::next_timeout() const {
+    if (!ready_.empty() || stopping_) {
+        return Selector::Timeout::zero();
+    }
+    if (timers_.empty()) {
+        return Selector::block;
+    }
+    const auto wait = timers_.front().when - time();
+    return wait > Clock::duration::zero() ? std::chrono::duration_cast<Selector::Timeout>(wait)
+                                          : Selector::Timeout::zero();
+}
+
+void EventLoop::run_once() {
+    drop_cancelled_timers();
+
+    for (const SelectorEvent& event : selector_->select(next_timeout())) {
+        // The key's data is the FdCallbacks entry: it exists, because nothing ran since select().
+        const auto& entry = *static_cast<const FdCallbacks*>(event.key.data);
+        if (has(event.events, EventMask::read) && entry.reader) {
+            ready_.push_back(entry.reader);
+        }
+        if (has(event.events, EventMask::write) && entry.writer) {
+            ready_.push_back(entry.writer);
+        }
+    }
+
+    const TimePoint now = time();
+    while (!timers_.empty()) {
+        Timer& earliest = timers_.front();
+        if (!earliest.state->cancelled && earliest.when > now) {
+            break;
+        }
+        if (earliest.state->cancelled) {
+            --cancelled_timers_;
+        } else {
+            ready_.push_back(earliest.state);
+        }
+        earliest.state->timer_loop = nullptr;
+        std::pop_heap(timers_.begin(), timers_.end(), LaterTimer{});
+        timers_.pop_back();
+    }
+
+    // Only the callbacks ready now run in this pass; those they schedule wait for the next one,
+    // so that a callback re-scheduling itself cannot starve I/O.
+    for (std::size_t todo = ready_.size(); todo > 0; --todo) {
+        std::shared_ptr<detail::HandleState> handle = std::move(ready_.front());
+        ready_.pop_front();
+        if (!handle->cancelled) {
+            run_handle(*handle);
+        }
+    }
+}
+
+void EventLoop::run_forever() {
+    RunningGuard guard(*this);
+    while (true) {
+        run_once();
+        if (stopping_) {
+            break;
+        }
+    }
+}
+
+void EventLoop::run_handle(detail::HandleState& handle) noexcept {
+    try {
+        handle.callback();
+    } catch (...) {
+        call_exception_handler({"exception in callback", std::current_exception()});
+    }
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+    if (exception_handler_) {
+        try {
+            exception_handler_(context);
+            return;
+        } catch (...) {
+            std::cerr << "poetry: exception in the event loop's exception handler: "
+                      << describe(std::current_exception()) << '\n';
+        }
+    }
+    std::cerr << "poetry: " << context.message;
+    if (context.exception) {
+        std::cerr << ": " << describe(context.exception);
+    }
+    std::cerr << '\n';
+}
+
+}  // namespace poetry

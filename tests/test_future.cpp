@@ -1,0 +1,204 @@
+// Future<T>: results, exceptions, cancellation, done-callbacks through the loop (exactly once), then().
+#include "poetry/loop/future.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/fake_clock.hpp"
+
+using namespace std::chrono_literals;
+using poetry::CancelledError;
+using poetry::Future;
+using poetry::InvalidStateError;
+using poetry::test::VirtualClock;
+
+namespace {
+
+/// A virtual-time loop, and a way to run it until nothing is left to do this instant.
+struct LoopFixture {
+    VirtualClock clock;
+    std::unique_ptr<poetry::EventLoop> loop = poetry::test::make_virtual_time_loop(clock);
+
+    void drain() {
+        loop->call_later(1ms, [this] { loop->stop(); });
+        loop->run_forever();
+    }
+};
+
+/// Sets a flag when destroyed: stands in for work a future owns.
+struct Tracker final : poetry::FutureProducer {
+    explicit Tracker(bool& destroyed) : destroyed_(destroyed) {}
+    ~Tracker() override { destroyed_ = true; }
+    bool& destroyed_;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(future, LoopFixture)
+
+BOOST_AUTO_TEST_CASE(a_result_is_kept_and_returned) {
+    Future<std::string> f(*loop);
+    BOOST_TEST(!f.done());
+    f.set_result("poem");
+    BOOST_TEST(f.done());
+    BOOST_TEST(!f.cancelled());
+    BOOST_TEST(f.result() == "poem");
+    BOOST_TEST(!f.exception());
+    Future<std::string> copy = f;
+    BOOST_TEST(copy.result() == "poem");  // copies share one state
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_is_rethrown_by_result) {
+    Future<int> f(*loop);
+    f.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
+    BOOST_TEST(f.done());
+    BOOST_CHECK_EXCEPTION(f.result(), std::runtime_error,
+                          [](const std::runtime_error& e) { return std::string(e.what()) == "lost"; });
+    BOOST_TEST(static_cast<bool>(f.exception()));
+}
+
+BOOST_AUTO_TEST_CASE(misuse_is_an_invalid_state_error) {
+    Future<int> f(*loop);
+    BOOST_CHECK_THROW(f.result(), InvalidStateError);
+    BOOST_CHECK_THROW(static_cast<void>(f.exception()), InvalidStateError);
+    f.set_result(1);
+    BOOST_CHECK_THROW(f.set_result(2), InvalidStateError);
+    BOOST_CHECK_THROW(f.set_exception(std::make_exception_ptr(std::runtime_error("x"))), InvalidStateError);
+    BOOST_TEST(f.result() == 1);
+    BOOST_TEST(!f.cancel());
+}
+
+BOOST_AUTO_TEST_CASE(callbacks_added_before_and_after_completion_run_exactly_once_through_the_loop) {
+    Future<int> f(*loop);
+    std::vector<std::string> calls;
+    f.add_done_callback([&](Future<int>& done) { calls.push_back("before " + std::to_string(done.result())); });
+    f.set_result(7);
+    BOOST_TEST(calls.empty());  // never inline: only the loop runs callbacks
+    f.add_done_callback([&](Future<int>& done) { calls.push_back("after " + std::to_string(done.result())); });
+    drain();
+    drain();
+    BOOST_TEST(calls == (std::vector<std::string>{"before 7", "after 7"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_removed_callback_does_not_run_even_if_already_scheduled) {
+    Future<void> f(*loop);
+    int runs = 0;
+    const auto id = f.add_done_callback([&](Future<void>&) { ++runs; });
+    f.set_result();  // schedules the callback
+    BOOST_TEST(f.remove_done_callback(id));
+    BOOST_TEST(!f.remove_done_callback(id));
+    drain();
+    BOOST_TEST(runs == 0);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_completes_with_cancelled_error_and_destroys_the_producer) {
+    Future<int> f(*loop);
+    bool destroyed = false;
+    f.set_producer(std::make_unique<Tracker>(destroyed));
+    int runs = 0;
+    f.add_done_callback([&](Future<int>& done) {
+        ++runs;
+        BOOST_TEST(done.cancelled());
+    });
+    BOOST_TEST(f.cancel());
+    BOOST_TEST(destroyed);
+    BOOST_TEST(f.cancelled());
+    BOOST_CHECK_THROW(f.result(), CancelledError);
+    BOOST_TEST(!f.cancel());
+    drain();
+    BOOST_TEST(runs == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_last_copy_of_a_pending_future_destroys_its_producer) {
+    bool destroyed = false;
+    {
+        Future<int> f(*loop);
+        f.set_producer(std::make_unique<Tracker>(destroyed));
+        Future<int> copy = f;
+        f = Future<int>(*loop);
+        BOOST_TEST(!destroyed);
+    }
+    BOOST_TEST(destroyed);
+}
+
+BOOST_AUTO_TEST_CASE(a_move_only_result_is_taken_out) {
+    Future<std::unique_ptr<int>> f(*loop);
+    f.set_result(std::make_unique<int>(42));
+    std::unique_ptr<int> value = f.take_result();
+    BOOST_REQUIRE(value);
+    BOOST_TEST(*value == 42);
+}
+
+BOOST_AUTO_TEST_CASE(then_chains_values_and_flattens_returned_futures) {
+    Future<int> start(*loop);
+    Future<int> later(*loop);
+    auto chained = start.then([](int n) { return std::to_string(n); })
+                       .then([&](std::string s) {
+                           later.set_result(static_cast<int>(s.size()) * 100);
+                           return later;
+                       })
+                       .then([](int n) { return n + 1; });
+    start.set_result(12345);
+    drain();
+    BOOST_TEST(chained.done());
+    BOOST_TEST(chained.result() == 501);
+}
+
+BOOST_AUTO_TEST_CASE(then_skips_continuations_after_an_exception) {
+    Future<int> start(*loop);
+    bool ran = false;
+    auto chained = start.then([&](int) {
+                            ran = true;
+                            return 1;
+                        })
+                       .then([](int n) { return n * 2; });
+    start.set_exception(std::make_exception_ptr(std::runtime_error("refused")));
+    drain();
+    BOOST_TEST(!ran);
+    BOOST_CHECK_THROW(chained.result(), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_thrown_by_a_continuation_fails_the_chain) {
+    Future<void> start(*loop);
+    auto chained = start.then([]() -> int { throw std::out_of_range("bad chunk"); });
+    start.set_result();
+    drain();
+    BOOST_CHECK_THROW(chained.result(), std::out_of_range);
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_passes_down_a_chain) {
+    Future<int> start(*loop);
+    auto chained = start.then([](int n) { return n; });
+    start.cancel();
+    drain();
+    BOOST_TEST(chained.cancelled());
+}
+
+BOOST_AUTO_TEST_CASE(run_until_complete_returns_the_result_or_throws_the_exception) {
+    Future<int> ok(*loop);
+    loop->call_later(5ms, [&] { ok.set_result(5); });
+    BOOST_TEST(loop->run_until_complete(ok) == 5);
+
+    Future<int> failed(*loop);
+    loop->call_soon([&] { failed.set_exception(std::make_exception_ptr(std::runtime_error("no"))); });
+    BOOST_CHECK_THROW(loop->run_until_complete(failed), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(run_until_complete_fails_if_the_loop_stops_first) {
+    Future<int> never(*loop);
+    loop->call_soon([&] { loop->stop(); });
+    BOOST_CHECK_THROW(loop->run_until_complete(never), std::runtime_error);
+    // Its stop callback is gone: completing the future later does not stop the next run early.
+    never.set_result(1);
+    int runs = 0;
+    loop->call_later(1ms, [&] { ++runs; });
+    loop->call_later(2ms, [&] { loop->stop(); });
+    loop->run_forever();
+    BOOST_TEST(runs == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,85 @@
+// wait_for: the value in time, or a timed_out error with the waited-for work cancelled and its fds closed.
+#include "poetry/coro/wait_for.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+
+#include <string>
+
+#include "poetry/coro/awaitables.hpp"
+#include "poetry/net/socket.hpp"
+#include "support/fd_count.hpp"
+
+using namespace std::chrono_literals;
+using poetry::Clock;
+using poetry::EventLoop;
+using poetry::Task;
+namespace net = poetry::net;
+
+namespace {
+
+Task<std::size_t> read_some(EventLoop& loop, net::Socket socket) {
+    std::byte buffer[64];
+    co_return co_await poetry::recv(loop, socket, buffer);
+}
+
+Task<int> slow_value(EventLoop& loop, std::chrono::milliseconds delay) {
+    co_await poetry::sleep(loop, delay);
+    co_return 7;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(wait_for, poetry::test::FdLeakCheck)
+
+BOOST_AUTO_TEST_CASE(wait_for_times_out_on_a_peer_that_never_writes_and_closes_the_fd) {
+    EventLoop loop;
+    auto [ours, silent_peer] = net::socket_pair();
+    const int fd = ours.fd();
+    const auto start = Clock::now();
+    BOOST_CHECK_EXCEPTION(poetry::run(loop, poetry::wait_for(loop, read_some(loop, std::move(ours)), 50ms)),
+                          std::system_error, [](const std::system_error& e) {
+                              BOOST_TEST(std::string(e.what()) == "no result within 0.05 s: Connection timed out");
+                              return e.code() == std::errc::timed_out;
+                          });
+    const auto elapsed = Clock::now() - start;
+    BOOST_TEST(::fcntl(fd, F_GETFD) == -1);  // the cancelled task's socket is closed
+    BOOST_TEST(loop.selector().size() == 0U);
+    BOOST_TEST(elapsed >= 50ms);
+    BOOST_TEST(elapsed < 3s);
+}
+
+BOOST_AUTO_TEST_CASE(wait_for_returns_the_value_when_it_arrives_in_time) {
+    EventLoop loop;
+    BOOST_TEST(poetry::run(loop, poetry::wait_for(loop, slow_value(loop, 5ms), 5s)) == 7);
+    loop.call_soon([&] { loop.stop(); });
+    loop.run_forever();
+    BOOST_TEST(loop.timer_count() == 0U);  // the deadline timer went with the wait
+}
+
+BOOST_AUTO_TEST_CASE(wait_for_passes_on_the_tasks_own_exception) {
+    EventLoop loop;
+    auto failing = []() -> Task<int> {
+        throw std::runtime_error("reset by peer");
+        co_return 0;
+    };
+    BOOST_CHECK_THROW(poetry::run(loop, poetry::wait_for(loop, failing(), 5s)), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(wait_for_on_a_future_cancels_it_on_time_out) {
+    EventLoop loop;
+    poetry::Future<int> never(loop);
+    auto waiter = [&]() -> Task<int> { co_return co_await poetry::wait_for(never, 10ms); };
+    BOOST_CHECK_THROW(poetry::run(loop, waiter()), std::system_error);
+    BOOST_TEST(never.cancelled());
+}
+
+BOOST_AUTO_TEST_CASE(the_data_arriving_just_in_time_wins) {
+    EventLoop loop;
+    auto [ours, peer] = net::socket_pair();
+    loop.call_later(5ms, [&] { peer.send_all(net::as_bytes("hello")); });
+    BOOST_TEST(poetry::run(loop, poetry::wait_for(loop, read_some(loop, std::move(ours)), 5s)) == 5U);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
