@@ -15,7 +15,8 @@ void check_arguments(int fd, EventMask events) {
     if (fd < 0) {
         throw std::invalid_argument("selector: invalid fd " + std::to_string(fd));
     }
-    if (events == EventMask::none || (events & ~EventMask::read_write) != EventMask::none) {
+    // Compared with &, not ~: operator~ keeps only the known bits, so it cannot reveal unknown ones.
+    if (events == EventMask::none || (events & EventMask::read_write) != events) {
         throw std::invalid_argument("selector: fd " + std::to_string(fd) + " needs read and/or write events");
     }
 }
