@@ -60,7 +60,8 @@ BOOST_AUTO_TEST_CASE(timers_fire_in_deadline_order_at_their_deadline) {
     const TimePoint start = loop->time();
     std::vector<std::pair<int, Clock::duration>> fired;
     for (int ms : {30, 10, 20, 0}) {
-        loop->call_later(std::chrono::milliseconds(ms), [&, ms] { fired.emplace_back(ms, loop->time() - start); });
+        loop->call_later(std::chrono::milliseconds(ms),
+                         [&, ms] { fired.emplace_back(ms, loop->time() - start); });
     }
     loop->call_later(40ms, [&] { loop->stop(); });
     loop->run_forever();
@@ -179,7 +180,8 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_callback_is_reported_and_the_loop_goes_on
     });
     loop->run_forever();
     BOOST_TEST(after);
-    BOOST_TEST(reported == (std::vector<std::string>{"exception in callback: boom", "exception in callback: timer boom"}),
+    BOOST_TEST(reported == (std::vector<std::string>{"exception in callback: boom",
+                                                     "exception in callback: timer boom"}),
                boost::test_tools::per_element());
 }
 

@@ -75,10 +75,12 @@ BOOST_AUTO_TEST_CASE(misuse_is_an_invalid_state_error) {
 BOOST_AUTO_TEST_CASE(callbacks_added_before_and_after_completion_run_exactly_once_through_the_loop) {
     Future<int> f(*loop);
     std::vector<std::string> calls;
-    f.add_done_callback([&](Future<int>& done) { calls.push_back("before " + std::to_string(done.result())); });
+    f.add_done_callback(
+        [&](Future<int>& done) { calls.push_back("before " + std::to_string(done.result())); });
     f.set_result(7);
     BOOST_TEST(calls.empty());  // never inline: only the loop runs callbacks
-    f.add_done_callback([&](Future<int>& done) { calls.push_back("after " + std::to_string(done.result())); });
+    f.add_done_callback(
+        [&](Future<int>& done) { calls.push_back("after " + std::to_string(done.result())); });
     drain();
     drain();
     BOOST_TEST(calls == (std::vector<std::string>{"before 7", "after 7"}), boost::test_tools::per_element());
@@ -151,10 +153,11 @@ BOOST_AUTO_TEST_CASE(then_chains_values_and_flattens_returned_futures) {
 BOOST_AUTO_TEST_CASE(then_skips_continuations_after_an_exception) {
     Future<int> start(*loop);
     bool ran = false;
-    auto chained = start.then([&](int) {
-                            ran = true;
-                            return 1;
-                        })
+    auto chained = start
+                       .then([&](int) {
+                           ran = true;
+                           return 1;
+                       })
                        .then([](int n) { return n * 2; });
     start.set_exception(std::make_exception_ptr(std::runtime_error("refused")));
     drain();

@@ -135,8 +135,9 @@ BOOST_AUTO_TEST_CASE(gather_lets_every_task_finish_then_rethrows_the_first_failu
     tasks.push_back(counted(failure_after(loop, "second fails", 20ms)));
     tasks.push_back(counted(failure_after(loop, "third fails first", 10ms)));
     tasks.push_back(counted(value_after(loop, 4, 30ms)));
-    BOOST_CHECK_EXCEPTION(poetry::run(loop, poetry::gather(loop, std::move(tasks))), std::runtime_error,
-                          [](const std::runtime_error& e) { return std::string(e.what()) == "second fails"; });
+    BOOST_CHECK_EXCEPTION(
+        poetry::run(loop, poetry::gather(loop, std::move(tasks))), std::runtime_error,
+        [](const std::runtime_error& e) { return std::string(e.what()) == "second fails"; });
     BOOST_TEST(finished == 4);
 }
 

@@ -91,7 +91,7 @@ void send_one_byte(net::Socket& socket) {
 /// Wakes a select() that wrongly blocks: unless destroyed first, sends a byte to `peer` after `delay`,
 /// so that a broken backend fails the test instead of hanging it.
 class SafetyNet {
-  public:
+public:
     SafetyNet(net::Socket& peer, std::chrono::milliseconds delay)
         : thread_([this, &peer, delay] {
               std::unique_lock lock(mutex_);
@@ -111,7 +111,7 @@ class SafetyNet {
     SafetyNet(const SafetyNet&) = delete;
     SafetyNet& operator=(const SafetyNet&) = delete;
 
-  private:
+private:
     std::mutex mutex_;
     std::condition_variable done_cv_;
     bool done_ = false;

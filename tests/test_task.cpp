@@ -23,9 +23,13 @@ using poetry::Task;
 
 namespace {
 
-Task<int> answer() { co_return 42; }
+Task<int> answer() {
+    co_return 42;
+}
 
-Task<int> add_one(Task<int> inner) { co_return co_await std::move(inner) + 1; }
+Task<int> add_one(Task<int> inner) {
+    co_return co_await std::move(inner) + 1;
+}
 
 Task<std::string> fail(std::string message) {
     throw std::runtime_error(message);
@@ -49,7 +53,9 @@ Task<void> set_flag(bool& flag) {
     co_return;
 }
 
-Task<std::unique_ptr<int>> boxed(int value) { co_return std::make_unique<int>(value); }
+Task<std::unique_ptr<int>> boxed(int value) {
+    co_return std::make_unique<int>(value);
+}
 
 }  // namespace
 

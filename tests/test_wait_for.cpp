@@ -38,11 +38,12 @@ BOOST_AUTO_TEST_CASE(wait_for_times_out_on_a_peer_that_never_writes_and_closes_t
     auto [ours, silent_peer] = net::socket_pair();
     const int fd = ours.fd();
     const auto start = Clock::now();
-    BOOST_CHECK_EXCEPTION(poetry::run(loop, poetry::wait_for(loop, read_some(loop, std::move(ours)), 50ms)),
-                          std::system_error, [](const std::system_error& e) {
-                              BOOST_TEST(std::string(e.what()) == "no result within 0.05 s: Connection timed out");
-                              return e.code() == std::errc::timed_out;
-                          });
+    BOOST_CHECK_EXCEPTION(
+        poetry::run(loop, poetry::wait_for(loop, read_some(loop, std::move(ours)), 50ms)), std::system_error,
+        [](const std::system_error& e) {
+            BOOST_TEST(std::string(e.what()) == "no result within 0.05 s: Connection timed out");
+            return e.code() == std::errc::timed_out;
+        });
     const auto elapsed = Clock::now() - start;
     BOOST_TEST(::fcntl(fd, F_GETFD) == -1);  // the cancelled task's socket is closed
     BOOST_TEST(loop.selector().size() == 0U);

@@ -27,7 +27,9 @@ public:
     [[nodiscard]] std::string_view name() const noexcept override { return "virtual"; }
 
 protected:
-    void backend_register(int, EventMask) override { throw std::logic_error("VirtualTimeSelector watches no fds"); }
+    void backend_register(int, EventMask) override {
+        throw std::logic_error("VirtualTimeSelector watches no fds");
+    }
     void backend_modify(int, EventMask, EventMask) override {}
     void backend_unregister(int, EventMask) noexcept override {}
     void backend_select(Timeout timeout, std::vector<std::pair<int, EventMask>>&) override {
@@ -43,7 +45,8 @@ private:
 
 /// An EventLoop on virtual time.
 inline std::unique_ptr<EventLoop> make_virtual_time_loop(VirtualClock& clock) {
-    return std::make_unique<EventLoop>(std::make_unique<VirtualTimeSelector>(clock), [&clock] { return clock.now(); });
+    return std::make_unique<EventLoop>(std::make_unique<VirtualTimeSelector>(clock),
+                                       [&clock] { return clock.now(); });
 }
 
 }  // namespace poetry::test

@@ -20,7 +20,9 @@ inline std::size_t count_open_fds() {
 /// Use with BOOST_FIXTURE_TEST_SUITE: every test case must close every fd it opened.
 struct FdLeakCheck {
     FdLeakCheck() : before(count_open_fds()) {}
-    ~FdLeakCheck() { BOOST_CHECK_MESSAGE(count_open_fds() == before, "the test case leaked file descriptors"); }
+    ~FdLeakCheck() {
+        BOOST_CHECK_MESSAGE(count_open_fds() == before, "the test case leaked file descriptors");
+    }
     FdLeakCheck(const FdLeakCheck&) = delete;
     FdLeakCheck& operator=(const FdLeakCheck&) = delete;
 

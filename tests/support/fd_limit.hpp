@@ -26,6 +26,8 @@ inline std::size_t raise_fd_limit_towards(std::size_t wanted) {
 }
 
 /// Makes at least `wanted` fds available. @returns false if the limit cannot reach `wanted`.
-inline bool raise_fd_limit(std::size_t wanted) { return raise_fd_limit_towards(wanted) >= wanted; }
+inline bool raise_fd_limit(std::size_t wanted) {
+    return raise_fd_limit_towards(wanted) >= wanted;
+}
 
 }  // namespace poetry::test

@@ -78,10 +78,18 @@ TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
     return TimerHandle(std::move(state));
 }
 
-void EventLoop::add_reader(int fd, Callback callback) { add_fd_callback(fd, EventMask::read, std::move(callback)); }
-bool EventLoop::remove_reader(int fd) { return remove_fd_callback(fd, EventMask::read); }
-void EventLoop::add_writer(int fd, Callback callback) { add_fd_callback(fd, EventMask::write, std::move(callback)); }
-bool EventLoop::remove_writer(int fd) { return remove_fd_callback(fd, EventMask::write); }
+void EventLoop::add_reader(int fd, Callback callback) {
+    add_fd_callback(fd, EventMask::read, std::move(callback));
+}
+bool EventLoop::remove_reader(int fd) {
+    return remove_fd_callback(fd, EventMask::read);
+}
+void EventLoop::add_writer(int fd, Callback callback) {
+    add_fd_callback(fd, EventMask::write, std::move(callback));
+}
+bool EventLoop::remove_writer(int fd) {
+    return remove_fd_callback(fd, EventMask::write);
+}
 
 void EventLoop::add_fd_callback(int fd, EventMask event, Callback callback) {
     auto state = std::make_shared<detail::HandleState>(std::move(callback));
@@ -129,7 +137,9 @@ bool EventLoop::remove_fd_callback(int fd, EventMask event) {
     return true;
 }
 
-void EventLoop::timer_cancelled() noexcept { ++cancelled_timers_; }
+void EventLoop::timer_cancelled() noexcept {
+    ++cancelled_timers_;
+}
 
 void EventLoop::drop_cancelled_timers() {
     if (timers_.size() > min_timers_to_compact && cancelled_timers_ * 2 > timers_.size()) {

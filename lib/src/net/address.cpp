@@ -119,9 +119,10 @@ std::uint16_t Endpoint::port() const noexcept {
 
 std::string Endpoint::host() const {
     char buffer[INET6_ADDRSTRLEN] = {};
-    const void* raw = family() == AF_INET
-                          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr)
-                          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
+    const void* raw =
+        family() == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
     if (size_ == 0 || ::inet_ntop(family(), raw, buffer, sizeof(buffer)) == nullptr) {
         return "?";
     }

@@ -32,7 +32,8 @@ Endpoint endpoint_of(int fd, std::error_code& ec, int (*query)(int, sockaddr*, s
 }  // namespace
 
 Socket Socket::open(int family, std::error_code& ec) {
-    const int fd = detail::retry_on_eintr(ec, [&] { return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+    const int fd =
+        detail::retry_on_eintr(ec, [&] { return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0); });
     return fd < 0 ? Socket() : Socket(detail::UniqueFd(fd));
 }
 
@@ -53,7 +54,9 @@ void Socket::set_nonblocking(bool on) {
     throw_if_error(ec, "set O_NONBLOCK");
 }
 
-void Socket::set_nodelay(bool on, std::error_code& ec) noexcept { set_flag_option(fd(), IPPROTO_TCP, TCP_NODELAY, on, ec); }
+void Socket::set_nodelay(bool on, std::error_code& ec) noexcept {
+    set_flag_option(fd(), IPPROTO_TCP, TCP_NODELAY, on, ec);
+}
 
 void Socket::set_nodelay(bool on) {
     std::error_code ec;
@@ -66,7 +69,8 @@ void Socket::set_reuse_address(bool on, std::error_code& ec) noexcept {
 }
 
 std::size_t Socket::recv(std::span<std::byte> buffer, std::error_code& ec, int flags) noexcept {
-    const auto n = detail::retry_on_eintr(ec, [&] { return ::recv(fd(), buffer.data(), buffer.size(), flags); });
+    const auto n =
+        detail::retry_on_eintr(ec, [&] { return ::recv(fd(), buffer.data(), buffer.size(), flags); });
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -78,8 +82,8 @@ std::size_t Socket::recv(std::span<std::byte> buffer) {
 }
 
 std::size_t Socket::send(std::span<const std::byte> data, std::error_code& ec, int flags) noexcept {
-    const auto n =
-        detail::retry_on_eintr(ec, [&] { return ::send(fd(), data.data(), data.size(), flags | MSG_NOSIGNAL); });
+    const auto n = detail::retry_on_eintr(
+        ec, [&] { return ::send(fd(), data.data(), data.size(), flags | MSG_NOSIGNAL); });
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -118,7 +122,9 @@ std::error_code Socket::pending_error() const noexcept {
     return {error, std::generic_category()};
 }
 
-Endpoint Socket::local_endpoint(std::error_code& ec) const { return endpoint_of(fd(), ec, ::getsockname); }
+Endpoint Socket::local_endpoint(std::error_code& ec) const {
+    return endpoint_of(fd(), ec, ::getsockname);
+}
 
 Endpoint Socket::local_endpoint() const {
     std::error_code ec;
@@ -127,7 +133,9 @@ Endpoint Socket::local_endpoint() const {
     return endpoint;
 }
 
-Endpoint Socket::peer_endpoint(std::error_code& ec) const { return endpoint_of(fd(), ec, ::getpeername); }
+Endpoint Socket::peer_endpoint(std::error_code& ec) const {
+    return endpoint_of(fd(), ec, ::getpeername);
+}
 
 Endpoint Socket::peer_endpoint() const {
     std::error_code ec;

@@ -17,8 +17,9 @@ SelectSelector::SelectSelector() {
 void SelectSelector::backend_register(int fd, EventMask events) {
     // FD_SET on fd >= FD_SETSIZE writes past the fd_set (select(2), BUGS): refuse instead.
     if (fd >= FD_SETSIZE) {
-        throw std::invalid_argument("select selector: fd " + std::to_string(fd) + " is at or above FD_SETSIZE (" +
-                                    std::to_string(FD_SETSIZE) + "); use the poll or epoll selector");
+        throw std::invalid_argument("select selector: fd " + std::to_string(fd) +
+                                    " is at or above FD_SETSIZE (" + std::to_string(FD_SETSIZE) +
+                                    "); use the poll or epoll selector");
     }
     if (has(events, EventMask::read)) {
         FD_SET(fd, &read_set_);

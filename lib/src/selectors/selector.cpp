@@ -97,7 +97,8 @@ std::unique_ptr<Selector> make_selector(std::string_view name) {
     if (name == "select") {
         return std::make_unique<SelectSelector>();
     }
-    throw std::invalid_argument("unknown selector \"" + std::string(name) + "\" (choose auto, select, poll or epoll)");
+    throw std::invalid_argument("unknown selector \"" + std::string(name) +
+                                "\" (choose auto, select, poll or epoll)");
 }
 
 }  // namespace poetry

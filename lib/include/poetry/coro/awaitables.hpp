@@ -50,7 +50,8 @@ namespace detail {
 /// at the latest in the destructor.
 class FdWatch {
 public:
-    FdWatch(EventLoop& loop, int fd, EventMask direction) noexcept : loop_(loop), fd_(fd), direction_(direction) {}
+    FdWatch(EventLoop& loop, int fd, EventMask direction) noexcept
+        : loop_(loop), fd_(fd), direction_(direction) {}
     FdWatch(const FdWatch&) = delete;
     FdWatch& operator=(const FdWatch&) = delete;
     ~FdWatch() { unwatch(); }
@@ -92,8 +93,12 @@ public:
     void await_resume() const noexcept {}
 };
 
-inline ReadinessAwaiter readable(EventLoop& loop, int fd) noexcept { return {loop, fd, EventMask::read}; }
-inline ReadinessAwaiter writable(EventLoop& loop, int fd) noexcept { return {loop, fd, EventMask::write}; }
+inline ReadinessAwaiter readable(EventLoop& loop, int fd) noexcept {
+    return {loop, fd, EventMask::read};
+}
+inline ReadinessAwaiter writable(EventLoop& loop, int fd) noexcept {
+    return {loop, fd, EventMask::write};
+}
 
 /// Receives what is there, up to buffer.size() bytes; 0 means the peer closed its side.
 class RecvAwaiter : detail::FdWatch {
@@ -156,7 +161,8 @@ private:
     std::error_code error_;
 };
 
-inline SendAllAwaiter send_all(EventLoop& loop, net::Socket& socket, std::span<const std::byte> data) noexcept {
+inline SendAllAwaiter send_all(EventLoop& loop, net::Socket& socket,
+                               std::span<const std::byte> data) noexcept {
     return {loop, socket, data};
 }
 

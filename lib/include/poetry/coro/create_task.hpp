@@ -117,9 +117,7 @@ public:
         });
     }
     /// The value, as Future::take_result() gives it.
-    T await_resume() const {
-        return future_.take_result();
-    }
+    T await_resume() const { return future_.take_result(); }
 
 private:
     Future<T> future_;

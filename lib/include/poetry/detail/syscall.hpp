@@ -8,7 +8,9 @@
 namespace poetry::detail {
 
 /// The calling thread's errno as an error_code.
-inline std::error_code last_error() noexcept { return {errno, std::generic_category()}; }
+inline std::error_code last_error() noexcept {
+    return {errno, std::generic_category()};
+}
 
 /// Calls `call()` until it does not fail with EINTR. `call` returns -1 on error, like the syscalls.
 /// On failure `ec` holds errno; on success it is cleared.

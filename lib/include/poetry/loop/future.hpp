@@ -106,15 +106,12 @@ public:
 
     /// @throws InvalidStateError if already done.
     template <class U = T>
-        requires(!std::is_void_v<T> && std::is_constructible_v<T, U &&>)
-    void set_result(U&& value) {
+    requires(!std::is_void_v<T> && std::is_constructible_v<T, U&&>) void set_result(U&& value) {
         check_pending("set_result");
         state_->value.emplace(std::forward<U>(value));
         finish(State::Status::finished);
     }
-    void set_result()
-        requires std::is_void_v<T>
-    {
+    void set_result() requires std::is_void_v<T> {
         check_pending("set_result");
         state_->value.emplace();
         finish(State::Status::finished);
@@ -189,7 +186,8 @@ public:
     /// The callback will not run, even if it is already scheduled. @returns false if it is unknown or ran.
     bool remove_done_callback(std::uint64_t id) {
         auto& callbacks = state_->callbacks;
-        const auto it = std::find_if(callbacks.begin(), callbacks.end(), [id](auto& c) { return c.id == id; });
+        const auto it =
+            std::find_if(callbacks.begin(), callbacks.end(), [id](auto& c) { return c.id == id; });
         if (it == callbacks.end()) {
             return false;
         }
@@ -316,7 +314,8 @@ auto Future<T>::then(F f) {
             };
             if constexpr (returns_future) {
                 Returned inner = call();
-                inner.add_done_callback([next](Returned& source) mutable { detail::copy_outcome(source, next); });
+                inner.add_done_callback(
+                    [next](Returned& source) mutable { detail::copy_outcome(source, next); });
             } else if constexpr (std::is_void_v<Returned>) {
                 call();
                 next.set_result();

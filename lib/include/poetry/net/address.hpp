@@ -49,7 +49,9 @@ public:
     /// An endpoint from a numeric IPv4/IPv6 host; @throws std::invalid_argument if `host` is not numeric.
     static Endpoint numeric(std::string_view host, std::uint16_t port);
 
-    [[nodiscard]] const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+    [[nodiscard]] const sockaddr* data() const noexcept {
+        return reinterpret_cast<const sockaddr*>(&storage_);
+    }
     [[nodiscard]] socklen_t size() const noexcept { return size_; }
     [[nodiscard]] int family() const noexcept { return storage_.ss_family; }
     [[nodiscard]] std::uint16_t port() const noexcept;

@@ -26,7 +26,9 @@ constexpr EventMask operator~(EventMask a) noexcept {
     return static_cast<EventMask>(~static_cast<std::uint8_t>(a) & 3U);
 }
 /// True if `mask` has any of the events in `events`.
-constexpr bool has(EventMask mask, EventMask events) noexcept { return (mask & events) != EventMask::none; }
+constexpr bool has(EventMask mask, EventMask events) noexcept {
+    return (mask & events) != EventMask::none;
+}
 
 /// A registration: the fd, the events it waits for and the caller's data (not owned).
 struct SelectorKey {
