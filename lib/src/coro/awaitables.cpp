@@ -7,13 +7,13 @@
 
 namespace poetry {
 
-bool RecvAwaiter::try_recv() noexcept {
+bool RecvAwaiter::try_operation() noexcept {
     // MSG_DONTWAIT: never blocks the loop, whatever mode the socket is in.
     received_ = socket_.recv(buffer_, error_, MSG_DONTWAIT);
     return !detail::is_would_block(error_);
 }
 
-bool SendAllAwaiter::try_send() noexcept {
+bool SendAllAwaiter::try_operation() noexcept {
     while (!data_.empty()) {
         const std::size_t sent = socket_.send(data_, error_, MSG_DONTWAIT);
         if (detail::is_would_block(error_)) {
@@ -28,7 +28,7 @@ bool SendAllAwaiter::try_send() noexcept {
     return true;
 }
 
-bool AcceptAwaiter::try_accept() noexcept {
+bool AcceptAwaiter::try_operation() noexcept {
     if (!made_nonblocking_) {
         listener_.set_nonblocking(true, error_);
         made_nonblocking_ = !error_;

@@ -77,6 +77,28 @@ private:
     bool watching_ = false;
 };
 
+/// Base of the awaitables that try their operation at once and, while it would block, again each time
+/// the fd is ready. `Operation` provides `bool try_operation() noexcept`: true once it is done or has
+/// failed, false if it must wait.
+template <class Operation>
+class RetryWhenReady : protected FdWatch {
+public:
+    using FdWatch::FdWatch;
+
+    bool await_ready() noexcept { return operation().try_operation(); }
+    void await_suspend(std::coroutine_handle<> awaiting) {
+        watch([this, awaiting] {
+            if (operation().try_operation()) {
+                unwatch();
+                awaiting.resume();
+            }
+        });
+    }
+
+private:
+    Operation& operation() noexcept { return static_cast<Operation&>(*this); }
+};
+
 }  // namespace detail
 
 /// Suspends until `fd` is readable (EventMask::read) or writable (EventMask::write).
@@ -101,20 +123,11 @@ inline ReadinessAwaiter writable(EventLoop& loop, int fd) noexcept {
 }
 
 /// Receives what is there, up to buffer.size() bytes; 0 means the peer closed its side.
-class RecvAwaiter : detail::FdWatch {
+class RecvAwaiter : public detail::RetryWhenReady<RecvAwaiter> {
 public:
     RecvAwaiter(EventLoop& loop, net::Socket& socket, std::span<std::byte> buffer) noexcept
-        : FdWatch(loop, socket.fd(), EventMask::read), socket_(socket), buffer_(buffer) {}
+        : RetryWhenReady(loop, socket.fd(), EventMask::read), socket_(socket), buffer_(buffer) {}
 
-    bool await_ready() noexcept { return try_recv(); }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        watch([this, awaiting] {
-            if (try_recv()) {
-                unwatch();
-                awaiting.resume();
-            }
-        });
-    }
     /// @throws std::system_error "recv: <reason>".
     std::size_t await_resume() const {
         net::throw_if_error(error_, "recv");
@@ -122,7 +135,8 @@ public:
     }
 
 private:
-    bool try_recv() noexcept;
+    friend class detail::RetryWhenReady<RecvAwaiter>;
+    bool try_operation() noexcept;
 
     net::Socket& socket_;
     std::span<std::byte> buffer_;
@@ -135,26 +149,18 @@ inline RecvAwaiter recv(EventLoop& loop, net::Socket& socket, std::span<std::byt
 }
 
 /// Sends every byte of `data`, waiting for the socket to drain as often as needed.
-class SendAllAwaiter : detail::FdWatch {
+class SendAllAwaiter : public detail::RetryWhenReady<SendAllAwaiter> {
 public:
     SendAllAwaiter(EventLoop& loop, net::Socket& socket, std::span<const std::byte> data) noexcept
-        : FdWatch(loop, socket.fd(), EventMask::write), socket_(socket), data_(data) {}
+        : RetryWhenReady(loop, socket.fd(), EventMask::write), socket_(socket), data_(data) {}
 
-    bool await_ready() noexcept { return try_send(); }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        watch([this, awaiting] {
-            if (try_send()) {
-                unwatch();
-                awaiting.resume();
-            }
-        });
-    }
     /// @throws std::system_error "send: <reason>" (e.g. EPIPE when the peer has gone).
     void await_resume() const { net::throw_if_error(error_, "send"); }
 
 private:
+    friend class detail::RetryWhenReady<SendAllAwaiter>;
     /// Sends until done, failed, or the socket is full; true unless it must wait.
-    bool try_send() noexcept;
+    bool try_operation() noexcept;
 
     net::Socket& socket_;
     std::span<const std::byte> data_;
@@ -167,25 +173,17 @@ inline SendAllAwaiter send_all(EventLoop& loop, net::Socket& socket,
 }
 
 /// Accepts one connection; makes the listener non-blocking (so that trying first cannot block the loop).
-class AcceptAwaiter : detail::FdWatch {
+class AcceptAwaiter : public detail::RetryWhenReady<AcceptAwaiter> {
 public:
     AcceptAwaiter(EventLoop& loop, net::Socket& listener, net::Endpoint* peer) noexcept
-        : FdWatch(loop, listener.fd(), EventMask::read), listener_(listener), peer_(peer) {}
+        : RetryWhenReady(loop, listener.fd(), EventMask::read), listener_(listener), peer_(peer) {}
 
-    bool await_ready() noexcept { return try_accept(); }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        watch([this, awaiting] {
-            if (try_accept()) {
-                unwatch();
-                awaiting.resume();
-            }
-        });
-    }
     /// @throws std::system_error "accept: <reason>" (e.g. EMFILE when out of fds).
     net::Socket await_resume();
 
 private:
-    bool try_accept() noexcept;
+    friend class detail::RetryWhenReady<AcceptAwaiter>;
+    bool try_operation() noexcept;
 
     net::Socket& listener_;
     net::Endpoint* peer_;

@@ -103,11 +103,7 @@ public:
     explicit FutureAwaiter(Future<T> future) noexcept : future_(std::move(future)) {}
     FutureAwaiter(const FutureAwaiter&) = delete;
     FutureAwaiter& operator=(const FutureAwaiter&) = delete;
-    ~FutureAwaiter() {
-        if (callback_id_ != 0) {
-            future_.remove_done_callback(callback_id_);
-        }
-    }
+    ~FutureAwaiter() { stop_waiting(); }
 
     bool await_ready() const noexcept { return future_.done(); }
     void await_suspend(std::coroutine_handle<> awaiting) {
@@ -118,6 +114,15 @@ public:
     }
     /// The value, as Future::take_result() gives it.
     T await_resume() const { return future_.take_result(); }
+
+protected:
+    /// The future will not resume the waiter any more (for waiters that also wake up otherwise).
+    void stop_waiting() noexcept {
+        if (callback_id_ != 0) {
+            future_.remove_done_callback(std::exchange(callback_id_, 0));
+        }
+    }
+    Future<T>& future() noexcept { return future_; }
 
 private:
     Future<T> future_;

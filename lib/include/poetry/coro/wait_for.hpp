@@ -14,51 +14,37 @@
 
 namespace poetry {
 
+/// A FutureAwaiter that also wakes when its timer fires first; then it cancels the future and throws.
 template <class T>
-class WaitForAwaiter {
+class WaitForAwaiter : public FutureAwaiter<T> {
 public:
     WaitForAwaiter(Future<T> future, Clock::duration timeout) noexcept
-        : future_(std::move(future)), timeout_(timeout) {}
-    WaitForAwaiter(const WaitForAwaiter&) = delete;
-    WaitForAwaiter& operator=(const WaitForAwaiter&) = delete;
-    ~WaitForAwaiter() {
-        timer_.cancel();
-        if (callback_id_ != 0) {
-            future_.remove_done_callback(callback_id_);
-        }
-    }
+        : FutureAwaiter<T>(std::move(future)), timeout_(timeout) {}
+    ~WaitForAwaiter() { timer_.cancel(); }
 
-    bool await_ready() const noexcept { return future_.done(); }
     void await_suspend(std::coroutine_handle<> awaiting) {
-        // Whichever comes first resumes the waiter and disarms the other, so it resumes once.
-        callback_id_ = future_.add_done_callback([this, awaiting](Future<T>&) {
-            callback_id_ = 0;
-            timer_.cancel();
-            awaiting.resume();
-        });
-        timer_ = future_.loop().call_later(timeout_, [this, awaiting] {
+        FutureAwaiter<T>::await_suspend(awaiting);
+        timer_ = this->future().loop().call_later(timeout_, [this, awaiting] {
             timed_out_ = true;
-            future_.remove_done_callback(callback_id_);
-            callback_id_ = 0;
+            this->stop_waiting();
             awaiting.resume();
         });
     }
     T await_resume() {
+        timer_.cancel();  // woken by the future: the timer must not fire any more
         if (timed_out_) {
-            future_.cancel();
+            this->future().cancel();
             char message[64];
             std::snprintf(message, sizeof(message), "no result within %.2f s",
                           std::chrono::duration<double>(timeout_).count());
             throw std::system_error(std::make_error_code(std::errc::timed_out), message);
         }
-        return future_.take_result();
+        return FutureAwaiter<T>::await_resume();
     }
 
 private:
-    Future<T> future_;
     Clock::duration timeout_;
     TimerHandle timer_;
-    std::uint64_t callback_id_ = 0;
     bool timed_out_ = false;
 };
 
