@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     cmake ninja-build g++ make pkg-config
-    libasio-dev libcxxopts-dev libboost-test-dev
+    libasio-dev libcxxopts-dev libboost-test-dev nlohmann-json3-dev
 )
 
 missing=()

@@ -1,33 +1,20 @@
-// Raising RLIMIT_NOFILE for tests that open thousands of sockets.
+// Raising RLIMIT_NOFILE for tests that open thousands of sockets (on top of the library's helper).
 #pragma once
-
-#include <sys/resource.h>
 
 #include <cstddef>
 
+#include "poetry/net/fd_limit.hpp"
+
 namespace poetry::test {
 
-/// Raises the soft fd limit towards `wanted`: up to the hard limit, and past it where allowed (root
-/// with CAP_SYS_RESOURCE). @returns the soft limit now in force.
+/// Raises the soft fd limit towards `wanted`; @returns the soft limit now in force.
 inline std::size_t raise_fd_limit_towards(std::size_t wanted) {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        return 0;
-    }
-    if (limit.rlim_cur >= wanted) {
-        return limit.rlim_cur;
-    }
-    rlimit raised{wanted, limit.rlim_max >= wanted ? limit.rlim_max : wanted};
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
-        return wanted;
-    }
-    raised = rlimit{limit.rlim_max, limit.rlim_max};
-    return ::setrlimit(RLIMIT_NOFILE, &raised) == 0 ? limit.rlim_max : limit.rlim_cur;
+    return net::raise_fd_limit(wanted);
 }
 
 /// Makes at least `wanted` fds available. @returns false if the limit cannot reach `wanted`.
 inline bool raise_fd_limit(std::size_t wanted) {
-    return raise_fd_limit_towards(wanted) >= wanted;
+    return net::raise_fd_limit(wanted) >= wanted;
 }
 
 }  // namespace poetry::test

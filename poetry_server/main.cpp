@@ -1,0 +1,66 @@
+// poetry_server: streams poem files slowly, many poems on many ports in one process.
+// Exit status: 0 after a stop signal, 1 if serving failed, 2 for bad usage or input.
+#include <csignal>
+#include <iostream>
+
+#include "listener.hpp"
+#include "options.hpp"
+#include "poetry/net/fd_limit.hpp"
+#include "ports_file.hpp"
+#include "serve.hpp"
+#include "server_log.hpp"
+#include "stop_signal.hpp"
+
+namespace server = poetry::server;
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send also passes MSG_NOSIGNAL
+    try {
+        const server::StopSignal stop;  // first, before any thread exists
+        const auto options = server::parse_options(argc, argv, std::cout);
+        if (!options) {
+            return 0;
+        }
+        poetry::net::raise_fd_limit();  // to the hard limit: each client costs an fd
+        std::vector<server::Listener> listeners = server::bind_listeners(*options);
+        if (options->ports_file) {
+            server::write_ports_file(*options->ports_file, listeners);
+        }
+
+        server::ServerLog log(std::cout, std::cerr, options->verbosity);
+        for (const auto& listener : listeners) {
+            log.listening(listener);
+        }
+        server::ServerStats stats;
+        server::ServeContext context{listeners, options->max_clients, stats, log, stop};
+        const auto start = std::chrono::steady_clock::now();
+        switch (options->mode) {
+            case server::Mode::async:
+                server::serve_async(context);
+                break;
+            case server::Mode::threaded:
+                server::serve_threaded(context);
+                break;
+            case server::Mode::blocking:
+                server::serve_blocking(context);
+                break;
+        }
+        log.summary(stats, std::chrono::steady_clock::now() - start);
+        return 0;
+    } catch (const server::UsageError& e) {
+        std::cerr << "poetry_server: " << e.what() << '\n';
+        if (e.show_usage()) {
+            std::cerr << server::usage();
+        }
+        return 2;
+    } catch (const server::PoemError& e) {
+        std::cerr << "poetry_server: " << e.what() << '\n';
+        return 2;
+    } catch (const server::StartupError& e) {
+        std::cerr << "poetry_server: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "poetry_server: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,56 @@
+// The server's command line (cxxopts), turned into plain values with one entry per poem.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace poetry::server {
+
+enum class Mode { async, threaded, blocking };
+enum class Verbosity { quiet, normal, verbose };
+
+struct ServerOptions {
+    std::vector<std::string> poems;      // paths as given
+    std::vector<std::uint16_t> ports;    // one per poem; 0 picks a free port
+    std::vector<std::size_t> num_bytes;  // one per poem, each >= 1
+    std::vector<double> delays;          // one per poem, seconds, finite and >= 0
+    std::string iface = "localhost";
+    Mode mode = Mode::async;
+    std::optional<std::filesystem::path> ports_file;
+    std::optional<std::size_t> max_clients;
+    Verbosity verbosity = Verbosity::normal;
+};
+
+/// A bad command line: what() is the one line for stderr; show_usage asks for the usage text too
+/// (for options that do not exist, a missing argument or no poem at all).
+class UsageError : public std::runtime_error {
+public:
+    UsageError(const std::string& message, bool show_usage)
+        : std::runtime_error(message), show_usage_(show_usage) {}
+    [[nodiscard]] bool show_usage() const noexcept { return show_usage_; }
+
+private:
+    bool show_usage_;
+};
+
+/// The longest pause between chunks that --delay accepts (one day): larger values would overflow the
+/// schedule's clock arithmetic and serve no experiment.
+inline constexpr double max_delay_seconds = 86400.0;
+
+/// Parses the command line. Returns nullopt when --help or --version was asked for and has been
+/// printed on `out`. @throws UsageError.
+std::optional<ServerOptions> parse_options(int argc, const char* const* argv, std::ostream& out);
+
+/// The usage text (--help).
+std::string usage();
+
+/// "async", "threaded" or "blocking".
+const char* to_string(Mode mode) noexcept;
+
+}  // namespace poetry::server

@@ -1,0 +1,194 @@
+// --mode async: one asio io_context on one thread; a coroutine per listener accepts, a coroutine per
+// client streams the poem on an absolute schedule (expires_at, so timing errors never accumulate)
+// while another reads and discards what the client sends and notices when it goes.
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+
+#include <unistd.h>
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <unordered_set>
+
+#include "serve.hpp"
+
+namespace poetry::server {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+
+// asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto accept_pause = std::chrono::milliseconds(100);
+
+bool out_of_fds(const std::error_code& ec) {
+    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system;
+}
+
+std::string peer_of(const tcp::socket& socket) {
+    std::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown peer")
+              : net::Endpoint(endpoint.data(), static_cast<socklen_t>(endpoint.size())).to_string();
+}
+
+class AsyncServer {
+public:
+    explicit AsyncServer(ServeContext& context) : context_(context) {}
+
+    void run() {
+        for (Listener& listener : context_.listeners) {
+            const auto protocol = listener.endpoint.family() == AF_INET6 ? tcp::v6() : tcp::v4();
+            acceptors_.emplace_back(io_, protocol, listener.socket.release());
+        }
+        for (std::size_t i = 0; i < acceptors_.size(); ++i) {
+            spawn(accept_clients(acceptors_[i], context_.listeners[i]));
+        }
+        spawn(wait_for_stop());
+        io_.run();
+    }
+
+private:
+    template <class Awaitable>
+    void spawn(Awaitable&& work) {
+        asio::co_spawn(io_, std::forward<Awaitable>(work), [this](const std::exception_ptr& error) {
+            if (error) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    context_.log.error(std::string("unexpected error: ") + e.what());
+                }
+            }
+        });
+    }
+
+    awaitable<void> wait_for_stop() {
+        asio::posix::stream_descriptor stop(io_, ::dup(context_.stop.fd()));
+        co_await stop.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
+        // Stop accepting, and end every session: their pending operations fail with operation_aborted.
+        stopping_ = true;
+        for (auto& acceptor : acceptors_) {
+            std::error_code ignored;
+            acceptor.close(ignored);
+        }
+        for (tcp::socket* client : clients_) {
+            std::error_code ignored;
+            client->close(ignored);
+        }
+    }
+
+    awaitable<void> accept_clients(tcp::acceptor& acceptor, const Listener& listener) {
+        asio::steady_timer pause(io_);
+        bool paused_for_fds = false;
+        while (!stopping_) {
+            auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+            if (stopping_ || ec == asio::error::operation_aborted) {
+                co_return;
+            }
+            if (out_of_fds(ec)) {
+                // The connection stays in the backlog; retrying at once would spin. Existing clients go on.
+                if (!paused_for_fds) {
+                    context_.log.error("out of file descriptors (" + ec.message() + ") on " +
+                                       listener.endpoint.to_string() + "; accepting again in 0.1 s steps");
+                    paused_for_fds = true;
+                }
+                pause.expires_after(accept_pause);
+                co_await pause.async_wait(use_tuple);
+                continue;
+            }
+            if (ec) {
+                continue;  // e.g. ECONNABORTED: that client gave up before we accepted it
+            }
+            paused_for_fds = false;
+            if (context_.full()) {
+                ++context_.stats.refused;
+                context_.log.refused(peer_of(socket), listener, context_.stats.active);
+                continue;  // the socket closes here
+            }
+            spawn(serve_client(std::move(socket), listener));
+        }
+    }
+
+    awaitable<void> serve_client(tcp::socket socket, const Listener& listener) {
+        SessionRecord record(ClientInfo{peer_of(socket), &listener, Clock::now()}, context_.stats,
+                             context_.log);
+        clients_.insert(&socket);
+        struct Unregister {
+            std::unordered_set<tcp::socket*>& clients;
+            tcp::socket* socket;
+            ~Unregister() { clients.erase(socket); }
+        } unregister{clients_, &socket};
+
+        std::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        const auto outcome = co_await (send_poem(socket, listener, record) || discard_input(socket));
+        const std::error_code ec = outcome.index() == 0 ? std::get<0>(outcome) : std::get<1>(outcome);
+        if (outcome.index() == 0 && !ec) {
+            socket.shutdown(tcp::socket::shutdown_send, ignored);
+            record.end(SessionEnd::finished);
+        } else {
+            record.end(stopping_ ? SessionEnd::interrupted : SessionEnd::dropped,
+                       stopping_ ? "server stopping" : ec.message());
+        }
+    }
+
+    awaitable<std::error_code> send_poem(tcp::socket& socket, const Listener& listener,
+                                         SessionRecord& record) {
+        asio::steady_timer timer(io_);
+        const auto poem = listener.poem->bytes();
+        std::size_t offset = 0;
+        for (std::size_t index = 0; offset < poem.size(); ++index) {
+            if (index > 0 && listener.delay.count() > 0) {
+                timer.expires_at(listener.chunk_due(record.client().start, index));
+                if (auto [ec] = co_await timer.async_wait(use_tuple); ec) {
+                    co_return ec;
+                }
+            }
+            const std::size_t size = std::min(listener.num_bytes, poem.size() - offset);
+            auto [ec, written] =
+                co_await asio::async_write(socket, asio::buffer(poem.data() + offset, size), use_tuple);
+            record.add_sent(written);
+            offset += written;
+            if (ec) {
+                co_return ec;
+            }
+            context_.log.chunk_sent(record.client(), written, index);
+        }
+        co_return std::error_code{};
+    }
+
+    /// Reads what the client sends and throws it away; returns (ending the session) only on an error
+    /// such as a reset. End of stream just means the client will send no more: it may still be reading.
+    static awaitable<std::error_code> discard_input(tcp::socket& socket) {
+        std::array<std::byte, 4096> sink;
+        for (;;) {
+            auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), use_tuple);
+            if (ec == asio::error::eof) {
+                asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
+                auto [cancelled] = co_await forever.async_wait(use_tuple);  // until the poem ends
+                co_return cancelled;
+            }
+            if (ec) {
+                co_return ec;
+            }
+        }
+    }
+
+    ServeContext& context_;
+    asio::io_context io_{1};
+    std::vector<tcp::acceptor> acceptors_;
+    std::unordered_set<tcp::socket*> clients_;
+    bool stopping_ = false;
+};
+
+}  // namespace
+
+void serve_async(ServeContext& context) {
+    AsyncServer(context).run();
+}
+
+}  // namespace poetry::server

@@ -1,0 +1,94 @@
+// What the server says (listeners at start, clients coming and going, the summary at the end) and
+// the counters behind the summary. Shared by every mode; safe to call from many threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "listener.hpp"
+#include "options.hpp"
+
+namespace poetry::server {
+
+struct ServerStats {
+    std::atomic<std::uint64_t> served{0};       // got the whole poem
+    std::atomic<std::uint64_t> dropped{0};      // left (or failed) before the end
+    std::atomic<std::uint64_t> interrupted{0};  // still connected when the server stopped
+    std::atomic<std::uint64_t> refused{0};      // over --max-clients
+    std::atomic<std::uint64_t> bytes_sent{0};
+    std::atomic<std::uint64_t> active{0};  // connected now
+};
+
+/// How one client's session ended.
+enum class SessionEnd { finished, dropped, interrupted };
+
+/// One client of one listener, from accept to the end of its session.
+struct ClientInfo {
+    std::string peer;  // "127.0.0.1:51234"
+    const Listener* listener = nullptr;
+    std::chrono::steady_clock::time_point start;
+};
+
+class ServerLog {
+public:
+    ServerLog(std::ostream& out, std::ostream& err, Verbosity verbosity) noexcept
+        : out_(out), err_(err), verbosity_(verbosity) {}
+
+    /// "Serving poems/ecstasy.txt on 127.0.0.1:8000: 2667 bytes, 200 bytes every 0.7 s"
+    void listening(const Listener& listener);
+    /// "Client 127.0.0.1:51234 connected to 127.0.0.1:8000 (poems/ecstasy.txt)"
+    void connected(const ClientInfo& client);
+    /// -v only: "Sent 200 bytes (chunk 3) to 127.0.0.1:51234"
+    void chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index);
+    /// finished: "Client 127.0.0.1:51234 on 127.0.0.1:8000: sent 2667 bytes in 10.52 s";
+    /// dropped/interrupted: "... dropped after 1200 of 2667 bytes in 4.21 s: Connection reset by peer".
+    void ended(const ClientInfo& client, SessionEnd end, std::uint64_t sent, std::string_view reason);
+    /// "Refused 127.0.0.1:51240 on 127.0.0.1:8000: 100 clients connected (--max-clients)"
+    void refused(std::string_view peer, const Listener& listener, std::uint64_t active);
+    /// One line on stderr, always.
+    void error(std::string_view message);
+    /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes"
+    void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime);
+
+private:
+    void line(std::ostream& stream, const std::string& text);
+
+    std::mutex mutex_;
+    std::ostream& out_;
+    std::ostream& err_;
+    Verbosity verbosity_;
+};
+
+/// Seconds with two decimals, as every duration the toolkit prints.
+std::string format_seconds(std::chrono::steady_clock::duration duration);
+
+/// Records a session in the stats and the log when it ends (RAII, so no path forgets it).
+class SessionRecord {
+public:
+    SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& log);
+    SessionRecord(const SessionRecord&) = delete;
+    SessionRecord& operator=(const SessionRecord&) = delete;
+    ~SessionRecord();
+
+    void add_sent(std::size_t bytes) noexcept;
+    /// How it ended; the default, if nothing is said, is dropped with an unknown reason.
+    void end(SessionEnd how, std::string reason = {}) noexcept;
+    [[nodiscard]] const ClientInfo& client() const noexcept { return client_; }
+    [[nodiscard]] std::uint64_t sent() const noexcept { return sent_; }
+
+private:
+    ClientInfo client_;
+    ServerStats& stats_;
+    ServerLog& log_;
+    std::uint64_t sent_ = 0;
+    SessionEnd end_ = SessionEnd::dropped;
+    std::string reason_ = "session ended early";
+};
+
+}  // namespace poetry::server
