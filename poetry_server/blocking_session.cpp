@@ -28,6 +28,12 @@ bool out_of_fds(const std::error_code& ec) {
     return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system;
 }
 
+/// Errors that concern one connection only, or none: accept again at once.
+bool retry_at_once(const std::error_code& ec) {
+    return detail::is_would_block(ec) || ec == std::errc::connection_aborted ||
+           ec == std::errc::protocol_error;
+}
+
 /// Registers a session's fd for the lifetime of the session.
 struct Registration {
     Registration(ClientRegistry& registry, int fd) : registry_(registry), fd_(fd) { registry_.add(fd_); }
@@ -125,7 +131,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
     std::error_code ec;
     // Non-blocking, so that a client that resets between poll() and accept() cannot block this thread.
     listener.socket.set_nonblocking(true, ec);
-    bool paused_for_fds = false;
+    bool paused = false;
     for (;;) {
         std::array<pollfd, 2> fds{{{context.stop.fd(), POLLIN, 0}, {listener.socket.fd(), POLLIN, 0}}};
         wait(fds.data(), fds.size(), Clock::duration(-1));
@@ -134,20 +140,23 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
         }
         net::Endpoint peer;
         net::Socket client = net::accept(listener.socket, ec, &peer);
-        if (out_of_fds(ec)) {
-            if (!paused_for_fds) {
-                context.log.error("out of file descriptors (" + ec.message() + ") on " +
-                                  listener.endpoint.to_string() + "; accepting again in 0.1 s steps");
-                paused_for_fds = true;
+        if (ec && !retry_at_once(ec)) {
+            // Out of fds (or another failure that retrying at once would not cure): the connection stays
+            // in the backlog and existing clients go on; try again after a pause, not in a spin.
+            if (!paused) {
+                context.log.error((out_of_fds(ec) ? "out of file descriptors (" : "accept failed (") +
+                                  ec.message() + ") on " + listener.endpoint.to_string() +
+                                  "; accepting again in 0.1 s steps");
+                paused = true;
             }
             pollfd stop{context.stop.fd(), POLLIN, 0};
             wait(&stop, 1, std::chrono::milliseconds(100));
             continue;
         }
         if (ec) {
-            continue;  // would block (another wake-up took it) or the client gave up first
+            continue;
         }
-        paused_for_fds = false;
+        paused = false;
         if (context.full()) {
             ++context.stats.refused;
             context.log.refused(peer.to_string(), listener, context.stats.active);

@@ -25,8 +25,19 @@ using Clock = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr auto accept_pause = std::chrono::milliseconds(100);
 
+// Standalone asio reports errno values in its own system category, which does not compare equal to
+// std::errc conditions: compare the numbers within that category.
+bool is_errno(const std::error_code& ec, int value) {
+    return ec.category() == asio::error::get_system_category() && ec.value() == value;
+}
+
 bool out_of_fds(const std::error_code& ec) {
-    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system;
+    return is_errno(ec, EMFILE) || is_errno(ec, ENFILE);
+}
+
+/// Errors that concern one connection only (it went away before we accepted it): accept again at once.
+bool lost_one_connection(const std::error_code& ec) {
+    return ec == asio::error::connection_aborted || is_errno(ec, EPROTO);
 }
 
 std::string peer_of(const tcp::socket& socket) {
@@ -83,27 +94,29 @@ private:
 
     awaitable<void> accept_clients(tcp::acceptor& acceptor, const Listener& listener) {
         asio::steady_timer pause(io_);
-        bool paused_for_fds = false;
+        bool paused = false;
         while (!stopping_) {
             auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
             if (stopping_ || ec == asio::error::operation_aborted) {
                 co_return;
             }
-            if (out_of_fds(ec)) {
-                // The connection stays in the backlog; retrying at once would spin. Existing clients go on.
-                if (!paused_for_fds) {
-                    context_.log.error("out of file descriptors (" + ec.message() + ") on " +
-                                       listener.endpoint.to_string() + "; accepting again in 0.1 s steps");
-                    paused_for_fds = true;
+            if (ec && !lost_one_connection(ec)) {
+                // Out of fds (or another failure that retrying at once would not cure): the connection
+                // stays in the backlog and existing clients go on; try again after a pause, not in a spin.
+                if (!paused) {
+                    context_.log.error((out_of_fds(ec) ? "out of file descriptors (" : "accept failed (") +
+                                       ec.message() + ") on " + listener.endpoint.to_string() +
+                                       "; accepting again in 0.1 s steps");
+                    paused = true;
                 }
                 pause.expires_after(accept_pause);
                 co_await pause.async_wait(use_tuple);
                 continue;
             }
             if (ec) {
-                continue;  // e.g. ECONNABORTED: that client gave up before we accepted it
+                continue;
             }
-            paused_for_fds = false;
+            paused = false;
             if (context_.full()) {
                 ++context_.stats.refused;
                 context_.log.refused(peer_of(socket), listener, context_.stats.active);

@@ -1,0 +1,119 @@
+// The real poetry_server, started for a test on free ports: it writes a --ports-file into a temp dir,
+// and the fixture waits for it before the test connects. Killed and reaped whatever happens.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace poetry::test {
+
+inline std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+inline std::string poem_path(const std::string& name) {
+    return std::string(POETRY_POEMS_DIR) + "/" + name;
+}
+
+struct ListenerInfo {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string poem;
+    std::size_t bytes = 0;
+    std::size_t num_bytes = 0;
+    double delay = 0;
+};
+
+/// What a server run that is expected to end by itself said and returned.
+struct Exited {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+/// Runs poetry_server with `args` and waits (at most 10 s) for it to exit.
+inline Exited run_server_to_exit(const std::vector<std::string>& args) {
+    TempDir dir;
+    std::vector<std::string> argv{POETRY_SERVER_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess process(argv, {dir / "out", dir / "err", std::nullopt});
+    const auto status = process.wait(std::chrono::seconds(10));
+    if (!status) {
+        throw std::runtime_error("poetry_server did not exit within 10 s");
+    }
+    return {*status, read_file(dir / "out"), read_file(dir / "err")};
+}
+
+class RunningServer {
+public:
+    explicit RunningServer(const std::vector<std::string>& args,
+                           std::optional<rlim_t> fd_limit = std::nullopt)
+        : process_(command(args), {dir_ / "out", dir_ / "err", fd_limit}) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!std::filesystem::exists(dir_ / "ports.json")) {
+            if (!process_.running()) {
+                throw std::runtime_error("poetry_server exited at start: " + err());
+            }
+            if (std::chrono::steady_clock::now() > deadline) {
+                throw std::runtime_error("poetry_server wrote no ports file within 10 s");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        for (const auto& entry : nlohmann::json::parse(read_file(dir_ / "ports.json"))) {
+            listeners_.push_back({entry.at("host"), entry.at("port"), entry.at("poem"), entry.at("bytes"),
+                                  entry.at("num_bytes"), entry.at("delay")});
+        }
+    }
+
+    [[nodiscard]] const std::vector<ListenerInfo>& listeners() const noexcept { return listeners_; }
+    [[nodiscard]] std::uint16_t port(std::size_t i = 0) const { return listeners_.at(i).port; }
+    [[nodiscard]] std::string out() const { return read_file(dir_ / "out"); }
+    [[nodiscard]] std::string err() const { return read_file(dir_ / "err"); }
+    [[nodiscard]] bool running() { return process_.running(); }
+
+    /// Waits up to `timeout` for `text` to appear on the server's stdout.
+    bool wait_for_output(const std::string& text,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (out().find(text) == std::string::npos) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return true;
+    }
+
+    /// Sends `signal` and waits (at most 10 s) for the exit status; -1 if it did not exit.
+    int stop(int signal = SIGTERM) {
+        process_.signal(signal);
+        return process_.wait(std::chrono::seconds(10)).value_or(-1);
+    }
+
+private:
+    std::vector<std::string> command(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{POETRY_SERVER_PATH, "--ports-file", (dir_ / "ports.json").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
+    }
+
+    TempDir dir_;
+    ChildProcess process_;
+    std::vector<ListenerInfo> listeners_;
+};
+
+}  // namespace poetry::test

@@ -1,0 +1,438 @@
+// poetry_server, the real binary on free ports: bytes, chunk sizes, pacing, modes, faulty clients,
+// bad input and signals.
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cstdint>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/recording_client.hpp"
+#include "integration/server_process.hpp"
+#include "poetry/net/socket.hpp"
+
+using namespace std::chrono_literals;
+using namespace poetry::test;
+namespace data = boost::unit_test::data;
+namespace net = poetry::net;
+
+namespace {
+
+const std::vector<std::string> modes{"async", "threaded", "blocking"};
+const std::vector<std::string> all_poems{"ecstasy.txt",   "fascination.txt", "science.txt",
+                                         "alla_sera.txt", "ozymandias.txt",  "nightingale.txt"};
+
+/// Some margin for a loaded 2-core machine: timing checks have exact lower bounds (a chunk is never
+/// early) and generous upper ones.
+constexpr auto early_slack = 2ms;
+constexpr auto late_slack = 3s;
+
+/// Checks that every piece ends on a chunk boundary of `num_bytes` (or at the end), and that chunk k
+/// never arrived before k * delay after the first one.
+void check_chunks(const Download& got, std::size_t num_bytes, std::chrono::milliseconds delay) {
+    std::size_t offset = 0;
+    for (const Piece& piece : got.pieces) {
+        const auto chunk = static_cast<std::int64_t>(offset / num_bytes);  // signed: chrono math below
+        BOOST_TEST(offset % num_bytes == 0U, "a piece starts inside a chunk, at byte " << offset);
+        BOOST_TEST((piece.at - got.pieces.front().at >= delay * chunk - early_slack),
+                   "chunk " << chunk << " arrived early");
+        offset += piece.size;
+    }
+    BOOST_TEST(offset == got.bytes.size());
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+std::string last_line(const std::string& text) {
+    const auto end = text.find_last_not_of('\n');
+    const auto start = text.rfind('\n', end);
+    return text.substr(start == std::string::npos ? 0 : start + 1,
+                       end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+/// A port that is free now (bound to port 0 and released); with `also_next`, the next ones too.
+std::uint16_t free_port(std::size_t also_next = 0) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        net::Socket probe = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+        const std::uint16_t port = probe.local_endpoint().port();
+        if (port + also_next > 65535) {
+            continue;
+        }
+        bool all_free = true;
+        std::vector<net::Socket> held;
+        for (std::size_t i = 1; i <= also_next && all_free; ++i) {
+            std::error_code ec;
+            held.push_back(net::listen(
+                net::Endpoint::numeric("127.0.0.1", static_cast<std::uint16_t>(port + i)), 1, ec));
+            all_free = !ec;
+        }
+        if (all_free) {
+            return port;
+        }
+    }
+    throw std::runtime_error("no run of free ports found");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(server)
+
+BOOST_AUTO_TEST_CASE(every_bundled_poem_arrives_byte_exact) {
+    std::vector<std::string> args{"--num-bytes", "7", "--delay", "0"};  // 7 bytes split UTF-8 characters
+    for (const auto& poem : all_poems) {
+        args.push_back(poem_path(poem));
+    }
+    RunningServer server(args);
+    BOOST_REQUIRE_EQUAL(server.listeners().size(), all_poems.size());
+    for (const auto& listener : server.listeners()) {
+        const Download got = download(listener.port);
+        BOOST_TEST(got.closed_by_server);
+        BOOST_TEST(got.bytes == read_file(listener.poem), listener.poem << " arrived different");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_ports_file_lists_every_listener_with_its_settings) {
+    RunningServer server(
+        {"--num-bytes", "200,30", "--delay", "0.5,0.25", poem_path("ecstasy.txt"), poem_path("science.txt")});
+    const auto& listeners = server.listeners();
+    BOOST_REQUIRE_EQUAL(listeners.size(), 2U);
+    BOOST_TEST(listeners[0].host == "127.0.0.1");
+    BOOST_TEST(listeners[0].port != 0);
+    BOOST_TEST(listeners[1].port != listeners[0].port);
+    BOOST_TEST(listeners[0].poem == poem_path("ecstasy.txt"));
+    BOOST_TEST(listeners[0].bytes == std::filesystem::file_size(poem_path("ecstasy.txt")));
+    BOOST_TEST(listeners[1].bytes == std::filesystem::file_size(poem_path("science.txt")));
+    BOOST_TEST(listeners[0].num_bytes == 200U);
+    BOOST_TEST(listeners[1].num_bytes == 30U);
+    BOOST_TEST(listeners[0].delay == 0.5);
+    BOOST_TEST(listeners[1].delay == 0.25);
+    BOOST_TEST(server.wait_for_output("Serving " + poem_path("science.txt") +
+                                      " on 127.0.0.1:" + std::to_string(listeners[1].port) + ": " +
+                                      std::to_string(listeners[1].bytes) + " bytes, 30 bytes every 0.25 s"));
+}
+
+BOOST_DATA_TEST_CASE(chunks_have_the_configured_size_and_leave_on_schedule, data::make(modes), mode) {
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "50", "--delay", "0.02", poem_path("alla_sera.txt")});
+    const Download got = download(server.port());
+    BOOST_TEST(got.bytes == read_file(poem_path("alla_sera.txt")));
+    check_chunks(got, 50, 20ms);
+    BOOST_TEST(got.pieces.size() >= 6U, "chunks were not paced: " << got.pieces.size() << " pieces");
+    const auto span = got.pieces.back().at - got.pieces.front().at;
+    BOOST_TEST((span >= 11 * 20ms - early_slack));  // 12 chunks: 11 pauses
+    BOOST_TEST((span < 11 * 20ms + late_slack));
+}
+
+BOOST_AUTO_TEST_CASE(several_listeners_in_one_process_keep_their_own_settings) {
+    RunningServer server({"--num-bytes", "200,30", "--delay", "0.01,0.004", poem_path("ecstasy.txt"),
+                          poem_path("science.txt")});
+    auto first = std::async(std::launch::async, [&] { return download(server.port(0)); });
+    auto second = std::async(std::launch::async, [&] { return download(server.port(1)); });
+    const Download ecstasy = first.get();
+    const Download science = second.get();
+    BOOST_TEST(ecstasy.bytes == read_file(poem_path("ecstasy.txt")));
+    BOOST_TEST(science.bytes == read_file(poem_path("science.txt")));
+    check_chunks(ecstasy, 200, 10ms);
+    check_chunks(science, 30, 4ms);
+}
+
+BOOST_AUTO_TEST_CASE(one_port_with_several_poems_serves_them_on_consecutive_ports) {
+    const std::uint16_t port = free_port(2);
+    RunningServer server({"--port", std::to_string(port), "--delay", "0", poem_path("ecstasy.txt"),
+                          poem_path("science.txt"), poem_path("alla_sera.txt")});
+    BOOST_REQUIRE_EQUAL(server.listeners().size(), 3U);
+    for (std::size_t i = 0; i < 3; ++i) {
+        BOOST_TEST(server.port(i) == port + i);
+        BOOST_TEST(download(server.port(i)).bytes == read_file(server.listeners()[i].poem));
+    }
+}
+
+/// The server's own account of sessions, in its log's order: "+peer" at connect, "-peer" at the end.
+/// The log is the ground truth for who was served when: client threads can be descheduled on a loaded
+/// machine and read their bytes late, the server's order cannot be reordered that way.
+std::vector<std::string> session_events(const std::string& log) {
+    std::vector<std::string> events;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.starts_with("Client ")) {
+            continue;
+        }
+        const std::string peer = line.substr(7, line.find(' ', 7) - 7);
+        events.push_back((line.find(" connected to ") != std::string::npos ? "+" : "-") + peer);
+    }
+    return events;
+}
+
+BOOST_AUTO_TEST_CASE(blocking_mode_serves_a_second_client_only_after_the_first) {
+    RunningServer server(
+        {"--mode", "blocking", "--num-bytes", "100", "--delay", "0.02", poem_path("alla_sera.txt")});
+    auto a = std::async(std::launch::async, [&] { return download(server.port()); });
+    auto b = std::async(std::launch::async, [&] { return download(server.port()); });
+    BOOST_TEST(a.get().bytes == read_file(poem_path("alla_sera.txt")));
+    BOOST_TEST(b.get().bytes == read_file(poem_path("alla_sera.txt")));
+    BOOST_REQUIRE(server.stop() == 0);
+    const auto events = session_events(server.out());
+    BOOST_REQUIRE_EQUAL(events.size(), 4U);
+    // Sequential: the first to connect ends before the second connects.
+    BOOST_TEST(events[0].starts_with("+"));
+    BOOST_TEST(events[1] == "-" + events[0].substr(1), server.out());
+    BOOST_TEST(events[2].starts_with("+"));
+    BOOST_TEST(events[3] == "-" + events[2].substr(1), server.out());
+}
+
+BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once,
+                     data::make(std::vector<std::string>{"async", "threaded"}), mode) {
+    // Each client takes 11 x 50 ms: served one after the other, the second would connect 0.55 s late.
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "50", "--delay", "0.05", poem_path("alla_sera.txt")});
+    auto a = std::async(std::launch::async, [&] { return download(server.port()); });
+    auto b = std::async(std::launch::async, [&] { return download(server.port()); });
+    BOOST_TEST(a.get().bytes == read_file(poem_path("alla_sera.txt")));
+    BOOST_TEST(b.get().bytes == read_file(poem_path("alla_sera.txt")));
+    BOOST_REQUIRE(server.stop() == 0);
+    const auto events = session_events(server.out());
+    BOOST_REQUIRE_EQUAL(events.size(), 4U);
+    BOOST_TEST((events[0].starts_with("+") && events[1].starts_with("+")),
+               "the clients were served one after the other:\n"
+                   << server.out());
+}
+
+BOOST_DATA_TEST_CASE(a_client_that_drops_mid_poem_leaves_the_server_serving_others, data::make(modes), mode) {
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "50", "--delay", "0.01", poem_path("alla_sera.txt")});
+    const std::string poem = read_file(poem_path("alla_sera.txt"));
+    // One leaves with a FIN after 100 bytes, one with a reset (SO_LINGER 0) after 150.
+    const Download quitter = download(server.port(), 100);
+    BOOST_TEST(quitter.bytes.size() >= 100U);
+    {
+        net::Socket resetter = net::connect(net::Address("127.0.0.1", server.port()));
+        std::byte buffer[150];
+        std::size_t got = 0;
+        while (got < sizeof(buffer)) {
+            got += resetter.recv(std::span(buffer).subspan(got));
+        }
+        const linger abort_on_close{1, 0};
+        ::setsockopt(resetter.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+    }
+    BOOST_TEST(download(server.port()).bytes == poem);
+    BOOST_TEST(server.wait_for_output("dropped after"));
+    BOOST_TEST(server.running());
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(last_line(server.out()).find("served 1 clients, dropped 2") != std::string::npos,
+               server.out());
+}
+
+BOOST_DATA_TEST_CASE(a_client_that_sends_data_still_gets_its_poem, data::make(modes), mode) {
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "100", "--delay", "0.005", poem_path("ecstasy.txt")});
+    net::Socket socket = net::connect(net::Address("127.0.0.1", server.port()));
+    const std::string junk(256 * 1024, 'x');
+    std::thread sender([&] {
+        std::error_code ec;
+        socket.send_all(net::as_bytes(junk), ec);
+    });
+    std::string received;
+    std::byte buffer[4096];
+    while (const std::size_t n = socket.recv(buffer)) {
+        received.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    sender.join();
+    BOOST_TEST(received == read_file(poem_path("ecstasy.txt")));
+}
+
+BOOST_AUTO_TEST_CASE(max_clients_refuses_connections_beyond_the_limit) {
+    RunningServer server(
+        {"--max-clients", "1", "--num-bytes", "50", "--delay", "0.05", poem_path("alla_sera.txt")});
+    auto first = std::async(std::launch::async, [&] { return download(server.port()); });
+    BOOST_REQUIRE(server.wait_for_output("connected to"));
+    const Download refused = download(server.port());
+    BOOST_TEST(refused.bytes.empty());
+    BOOST_TEST(refused.closed_by_server);
+    BOOST_TEST(first.get().bytes == read_file(poem_path("alla_sera.txt")));
+    BOOST_TEST(server.wait_for_output("Refused 127.0.0.1:"));
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(last_line(server.out()).find("served 1 clients, dropped 0, interrupted 0, refused 1") !=
+               std::string::npos);
+}
+
+BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
+                     data::make(modes) * data::make({SIGTERM, SIGINT}), mode, signal) {
+    RunningServer server({"--mode", mode, "--num-bytes", "551", "--delay", "0", poem_path("alla_sera.txt")});
+    BOOST_TEST(download(server.port()).bytes.size() == 551U);
+    BOOST_TEST(server.wait_for_output("sent 551 bytes in"));
+    BOOST_TEST(server.stop(signal) == 0);
+    const std::string summary = last_line(server.out());
+    BOOST_TEST(summary.starts_with("Stopped after "), summary);
+    BOOST_TEST(summary.find(": served 1 clients, dropped 0, interrupted 0, refused 0; sent 551 bytes") !=
+                   std::string::npos,
+               summary);
+    BOOST_TEST(server.err().empty());
+}
+
+BOOST_DATA_TEST_CASE(a_stop_signal_interrupts_a_client_that_does_not_read, data::make(modes), mode) {
+    const TempDir dir;
+    const auto big = dir / "big.txt";
+    std::ofstream(big) << std::string(16 << 20, 'p');
+    RunningServer server({"--mode", mode, "--num-bytes", "65536", "--delay", "0", big.string()});
+    net::Socket idle = net::connect(net::Address("127.0.0.1", server.port()));  // never reads
+    BOOST_REQUIRE(server.wait_for_output("connected to"));
+    std::this_thread::sleep_for(100ms);  // the server fills the socket buffers and blocks
+    const auto start = Clock::now();
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST((Clock::now() - start < 5s));
+    BOOST_TEST(last_line(server.out()).find("interrupted 1") != std::string::npos, server.out());
+}
+
+BOOST_AUTO_TEST_CASE(a_large_poem_with_no_delay_arrives_whole) {
+    const TempDir dir;
+    const auto big = dir / "big.txt";
+    std::string content(100 << 20, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) {
+        content[i] = static_cast<char>('a' + (i * 31 + i / 4099) % 26);
+    }
+    std::ofstream(big, std::ios::binary) << content;
+    RunningServer server({"--num-bytes", "65536", "--delay", "0", big.string()});
+    const Download got = download(server.port());
+    BOOST_TEST(got.closed_by_server);
+    BOOST_TEST(got.bytes.size() == content.size());
+    BOOST_TEST((got.bytes == content));
+}
+
+BOOST_DATA_TEST_CASE(out_of_fds_the_server_pauses_accepting_and_still_serves_everyone,
+                     data::make(std::vector<std::string>{"async", "threaded"}), mode) {
+    // 24 fds leave room for about a dozen clients; 40 connect before any is served (the backlog holds
+    // them), so the server runs out of fds while it still has clients to serve.
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "100", "--delay", "0.02", poem_path("alla_sera.txt")}, 24);
+    std::vector<net::Socket> sockets;
+    for (int i = 0; i < 40; ++i) {
+        sockets.push_back(net::connect(net::Address("127.0.0.1", server.port())));
+    }
+    std::vector<std::future<std::string>> readers;
+    for (auto& socket : sockets) {
+        readers.push_back(std::async(std::launch::async, [&socket] {
+            const timeval patience{20, 0};
+            ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof(patience));
+            std::string received;
+            std::byte buffer[4096];
+            std::error_code ec;
+            while (const std::size_t n = socket.recv(buffer, ec)) {
+                received.append(reinterpret_cast<const char*>(buffer), n);
+            }
+            return received;
+        }));
+    }
+    std::size_t whole = 0;
+    for (auto& reader : readers) {
+        whole += reader.get() == read_file(poem_path("alla_sera.txt")) ? 1 : 0;
+    }
+    BOOST_TEST(whole == 40U);
+    BOOST_TEST(server.running());
+    BOOST_TEST(server.err().find("out of file descriptors") != std::string::npos, server.err());
+    BOOST_TEST(count(server.err(), "out of file descriptors") < 40U);  // said once per episode, not per try
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(server_input)
+
+struct BadInput {
+    std::vector<std::string> args;
+    std::string message;
+    bool usage = false;
+};
+
+std::ostream& operator<<(std::ostream& out, const BadInput& input) {
+    for (const auto& arg : input.args) {
+        out << arg << ' ';
+    }
+    return out;
+}
+
+BOOST_DATA_TEST_CASE(
+    bad_input_exits_2_with_one_line_and_starts_nothing,
+    data::make(std::vector<BadInput>{
+        {{}, "no poem given", true},
+        {{"/nonexistent/poem.txt"}, "poem file /nonexistent/poem.txt: No such file or directory"},
+        {{POETRY_POEMS_DIR}, "is a directory"},
+        {{"--port", "70000", poem_path("science.txt")}, "--port: \"70000\" is not a whole number"},
+        {{"--port", "abc", poem_path("science.txt")}, "--port: \"abc\" is not a whole number"},
+        {{"--num-bytes", "0", poem_path("science.txt")}, "--num-bytes: \"0\""},
+        {{"--num-bytes", "-5", poem_path("science.txt")}, "--num-bytes: \"-5\""},
+        {{"--delay", "-1", poem_path("science.txt")}, "--delay: \"-1\""},
+        {{"--delay", "inf", poem_path("science.txt")}, "--delay: \"inf\""},
+        {{"--delay", "nan", poem_path("science.txt")}, "--delay: \"nan\""},
+        {{"--delay", "soon", poem_path("science.txt")}, "--delay: \"soon\""},
+        {{"--num-bytes", "1,2,3", poem_path("science.txt"), poem_path("ecstasy.txt")},
+         "--num-bytes has 3 values for 2 poems"},
+        {{"--mode", "fast", poem_path("science.txt")}, "--mode: \"fast\""},
+        {{"--max-clients", "0", poem_path("science.txt")}, "--max-clients: \"0\""},
+        {{"--bogus", poem_path("science.txt")}, "bogus", true},
+        {{poem_path("science.txt"), "--port"}, "port", true},
+        {{"-q", "-v", poem_path("science.txt")}, "cannot be used together"},
+        {{poem_path("science.txt"), "/nonexistent/second.txt"}, "/nonexistent/second.txt"},
+    }),
+    input) {
+    const Exited run = run_server_to_exit(input.args);
+    BOOST_TEST(run.status == 2);
+    BOOST_TEST(run.out.empty(), "something was served or printed: " << run.out);
+    BOOST_TEST(run.err.starts_with("poetry_server: "), run.err);
+    BOOST_TEST(run.err.find(input.message) != std::string::npos, run.err);
+    if (input.usage) {
+        BOOST_TEST(run.err.find("Usage:") != std::string::npos, run.err);
+    } else {
+        BOOST_TEST(count(run.err, "\n") == 1U, run.err);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_poem_file_is_refused_with_a_reason) {
+    const TempDir dir;
+    std::ofstream(dir / "empty.txt").close();
+    const Exited run = run_server_to_exit({(dir / "empty.txt").string()});
+    BOOST_TEST(run.status == 2);
+    BOOST_TEST(run.err.find("empty.txt: is empty") != std::string::npos, run.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_port_in_use_is_named) {
+    net::Socket taken = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    const std::string port = std::to_string(taken.local_endpoint().port());
+    const Exited run = run_server_to_exit({"--port", port, poem_path("science.txt")});
+    BOOST_TEST(run.status == 2);
+    BOOST_TEST(run.err.find("cannot listen on 127.0.0.1:" + port) != std::string::npos, run.err);
+    BOOST_TEST(run.err.find("Address already in use") != std::string::npos, run.err);
+}
+
+BOOST_AUTO_TEST_CASE(help_lists_every_option_with_its_default_and_version_prints_it) {
+    const Exited help = run_server_to_exit({"--help"});
+    BOOST_TEST(help.status == 0);
+    for (const char* option : {"--port", "--num-bytes", "--delay", "--iface", "--mode", "--ports-file",
+                               "--max-clients", "--quiet", "--verbose", "--help", "--version"}) {
+        BOOST_TEST(help.out.find(option) != std::string::npos, option);
+    }
+    for (const char* fallback :
+         {"(default: 10)", "(default: 0.7)", "(default: localhost)", "(default: async)"}) {
+        BOOST_TEST(help.out.find(fallback) != std::string::npos, fallback);
+    }
+    const Exited version = run_server_to_exit({"--version"});
+    BOOST_TEST(version.status == 0);
+    BOOST_TEST(version.out.starts_with("poetry_server "));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
