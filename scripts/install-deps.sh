@@ -23,7 +23,12 @@ fi
 echo "install-deps: installing ${missing[*]}"
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
-    sudo=(sudo)
+    # -n: never prompt (CI has no terminal); without root or passwordless sudo, say what to run instead.
+    if ! command -v sudo >/dev/null 2>&1 || ! sudo -n true 2>/dev/null; then
+        echo "install-deps: missing ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    sudo=(sudo -n)
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q

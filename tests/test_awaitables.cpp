@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <numeric>
@@ -34,6 +35,13 @@ Task<std::string> read_all(EventLoop& loop, net::Socket& socket) {
         received += to_string(std::span(buffer, n));
     }
     co_return received;
+}
+
+/// Bytes waiting to be read on `socket` (FIONREAD).
+bool a_pending(const net::Socket& socket) {
+    int waiting = 0;
+    ::ioctl(socket.fd(), FIONREAD, &waiting);
+    return waiting > 0;
 }
 
 std::vector<std::byte> pattern(std::size_t size) {
@@ -81,10 +89,26 @@ BOOST_AUTO_TEST_CASE(recv_returns_what_is_there_and_zero_at_end_of_stream) {
             }
         }
     };
-    loop.call_later(5ms, [&] { b.send_all(net::as_bytes("first")); });
-    loop.call_later(10ms, [&] { b.send_all(net::as_bytes("and second")); });
-    loop.call_later(15ms, [&] { b.close(); });
-    const auto sizes = poetry::run(loop, reader());
+    // Each send waits until the reader has taken the previous one, so that no two ever arrive together.
+    auto writer = [&]() -> Task<void> {
+        co_await poetry::sleep(loop, 5ms);
+        b.send_all(net::as_bytes("first"));
+        while (a_pending(a)) {
+            co_await poetry::sleep(loop, 1ms);
+        }
+        b.send_all(net::as_bytes("and second"));
+        while (a_pending(a)) {
+            co_await poetry::sleep(loop, 1ms);
+        }
+        b.close();
+    };
+    auto both = [&]() -> Task<std::vector<std::size_t>> {
+        auto writing = poetry::create_task(loop, writer());
+        auto sizes = co_await reader();
+        co_await writing;
+        co_return sizes;
+    };
+    const auto sizes = poetry::run(loop, both());
     BOOST_TEST(sizes == (std::vector<std::size_t>{5, 10, 0}), boost::test_tools::per_element());
     BOOST_TEST(loop.selector().size() == 0U);
 }
@@ -157,6 +181,23 @@ BOOST_AUTO_TEST_CASE(accept_and_connect_meet_over_loopback) {
     };
     BOOST_TEST(poetry::run(loop, both()) == "slow poetry");
     BOOST_TEST((::fcntl(listener.fd(), F_GETFL) & O_NONBLOCK) != 0);  // accept made it non-blocking
+}
+
+BOOST_AUTO_TEST_CASE(only_one_coroutine_may_wait_to_read_an_fd) {
+    // The loop holds one reader per fd: a second waiter would silently replace the first.
+    EventLoop loop;
+    auto [a, b] = net::socket_pair();
+    auto reader = [&]() -> Task<std::size_t> {
+        std::byte buffer[16];
+        co_return co_await poetry::recv(loop, a, buffer);
+    };
+    auto first = poetry::create_task(loop, reader());
+    auto second = poetry::create_task(loop, reader());
+    loop.call_later(10ms, [&] { b.send_all(net::as_bytes("x")); });
+    BOOST_TEST(loop.run_until_complete(first) == 1U);
+    BOOST_REQUIRE(second.done());
+    BOOST_CHECK_THROW(second.result(), std::logic_error);
+    BOOST_TEST(loop.selector().size() == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(connect_to_a_closed_port_names_the_address) {

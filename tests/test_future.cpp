@@ -186,9 +186,74 @@ BOOST_AUTO_TEST_CASE(run_until_complete_returns_the_result_or_throws_the_excepti
     loop->call_later(5ms, [&] { ok.set_result(5); });
     BOOST_TEST(loop->run_until_complete(ok) == 5);
 
+    struct Refused : std::exception {};  // unlike the loop's own runtime_error for "stopped early"
     Future<int> failed(*loop);
-    loop->call_soon([&] { failed.set_exception(std::make_exception_ptr(std::runtime_error("no"))); });
-    BOOST_CHECK_THROW(loop->run_until_complete(failed), std::runtime_error);
+    loop->call_soon([&] { failed.set_exception(std::make_exception_ptr(Refused())); });
+    BOOST_CHECK_THROW(loop->run_until_complete(failed), Refused);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_until_complete_that_cannot_run_leaves_no_stop_behind) {
+    Future<int> f(*loop);
+    bool refused = false;
+    bool reached = false;
+    loop->call_soon([&] {
+        try {
+            loop->run_until_complete(f);  // nested: refused, and its stop callback must go with it
+        } catch (const std::logic_error&) {
+            refused = true;
+        }
+    });
+    loop->call_later(10ms, [&] { f.set_result(1); });
+    loop->call_later(20ms, [&] { reached = true; });
+    loop->call_later(30ms, [&] { loop->stop(); });
+    loop->run_forever();
+    BOOST_TEST(refused);
+    BOOST_TEST(reached);
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_thrown_by_a_done_callback_is_reported_and_the_loop_goes_on) {
+    std::vector<std::string> reported;
+    loop->set_exception_handler([&](const poetry::ExceptionContext& context) {
+        try {
+            std::rethrow_exception(context.exception);
+        } catch (const std::exception& e) {
+            reported.push_back(context.message + ": " + e.what());
+        }
+    });
+    Future<int> f(*loop);
+    int later_runs = 0;
+    f.add_done_callback([](Future<int>&) { throw std::runtime_error("callback failed"); });
+    f.add_done_callback([&](Future<int>&) { ++later_runs; });
+    f.set_result(3);
+    drain();
+    BOOST_TEST(reported == (std::vector<std::string>{"exception in callback: callback failed"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(later_runs == 1);
+}
+
+BOOST_AUTO_TEST_CASE(then_flattens_a_future_of_a_move_only_value) {
+    Future<int> start(*loop);
+    Future<std::unique_ptr<int>> boxed(*loop);
+    auto chained = start.then([&](int n) {
+        boxed.set_result(std::make_unique<int>(n * 2));
+        return boxed;
+    });
+    start.set_result(21);
+    drain();
+    std::unique_ptr<int> value = chained.take_result();
+    BOOST_REQUIRE(value);
+    BOOST_TEST(*value == 42);
+}
+
+BOOST_AUTO_TEST_CASE(a_delay_too_long_for_the_clock_means_never) {
+    bool fired = false;
+    const auto timer = loop->call_later(std::chrono::hours::max(), [&] { fired = true; });
+    BOOST_TEST((timer.when() == poetry::TimePoint::max()));
+    drain();
+    BOOST_TEST(!fired);
+    BOOST_TEST((poetry::saturating_duration(std::chrono::duration<double>(1e300)) ==
+                poetry::Clock::duration::max()));
+    BOOST_TEST((poetry::saturating_duration(std::chrono::microseconds(3)) == std::chrono::microseconds(3)));
 }
 
 BOOST_AUTO_TEST_CASE(run_until_complete_fails_if_the_loop_stops_first) {

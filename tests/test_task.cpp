@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -209,6 +210,106 @@ BOOST_AUTO_TEST_CASE(destroying_a_task_waiting_on_a_future_removes_its_done_call
     loop.call_later(5ms, [&] { loop.stop(); });
     loop.run_forever();
     BOOST_TEST(!resumed);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_that_drops_its_own_future_runs_on_until_it_next_waits_then_ends) {
+    EventLoop loop;
+    auto [ours, peer] = poetry::net::socket_pair();
+    const int fd = ours.fd();
+    std::optional<Future<void>> only_copy;
+    bool after_drop = false;
+    bool after_wait = false;
+    auto self_dropping = [&](poetry::net::Socket socket) -> Task<void> {
+        co_await poetry::sleep(loop, 1ms);
+        only_copy.reset();  // its own future's last copy, while it runs: the frame must survive this
+        after_drop = true;
+        std::byte buffer[8];
+        co_await poetry::recv(loop, socket, buffer);  // it suspends: now it is destroyed
+        after_wait = true;
+    };
+    only_copy = poetry::create_task(loop, self_dropping(std::move(ours)));
+    loop.call_later(30ms, [&] { peer.send_all(poetry::net::as_bytes("x")); });
+    loop.call_later(60ms, [&] { loop.stop(); });
+    loop.run_forever();
+    BOOST_TEST(after_drop);
+    BOOST_TEST(!after_wait);
+    BOOST_TEST(loop.selector().size() == 0U);
+    BOOST_TEST(::fcntl(fd, F_GETFD) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_that_cancels_its_own_future_runs_on_until_it_next_waits_then_ends) {
+    EventLoop loop;
+    std::optional<Future<void>> self;
+    bool after_cancel = false;
+    bool after_wait = false;
+    auto self_cancelling = [&]() -> Task<void> {
+        co_await poetry::sleep(loop, 1ms);
+        BOOST_TEST(self->cancel());
+        after_cancel = true;
+        co_await poetry::sleep(loop, 1ms);
+        after_wait = true;
+    };
+    self = poetry::create_task(loop, self_cancelling());
+    loop.call_later(30ms, [&] { loop.stop(); });
+    loop.run_forever();
+    BOOST_TEST(after_cancel);
+    BOOST_TEST(!after_wait);
+    BOOST_TEST(self->cancelled());
+    BOOST_TEST(loop.timer_count() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(a_spawned_task_runs_to_its_end_with_nobody_holding_it) {
+    EventLoop loop;
+    bool done = false;
+    auto work = [&]() -> Task<void> {
+        co_await poetry::sleep(loop, 5ms);
+        done = true;
+        loop.stop();
+    };
+    poetry::spawn(loop, work());
+    loop.run_forever();
+    BOOST_TEST(done);
+}
+
+BOOST_AUTO_TEST_CASE(a_spawned_tasks_exception_goes_to_the_exception_handler) {
+    EventLoop loop;
+    std::string reported;
+    loop.set_exception_handler([&](const poetry::ExceptionContext& context) {
+        try {
+            std::rethrow_exception(context.exception);
+        } catch (const std::exception& e) {
+            reported = context.message + ": " + e.what();
+        }
+        loop.stop();
+    });
+    auto failing = [&]() -> Task<void> {
+        co_await poetry::sleep(loop, 1ms);
+        throw std::runtime_error("lost the peer");
+    };
+    poetry::spawn(loop, failing());
+    loop.run_forever();
+    BOOST_TEST(reported == "exception in spawned task: lost the peer");
+}
+
+BOOST_AUTO_TEST_CASE(a_loop_destroyed_first_destroys_its_pending_tasks_cleanly) {
+    auto [ours, peer] = poetry::net::socket_pair();
+    auto [theirs, other_peer] = poetry::net::socket_pair();
+    const int spawned_fd = ours.fd();
+    const int held_fd = theirs.fd();
+    auto reader = [](EventLoop& l, poetry::net::Socket socket) -> Task<void> {
+        std::byte buffer[8];
+        co_await poetry::recv(l, socket, buffer);
+    };
+    {
+        EventLoop loop;
+        poetry::spawn(loop, reader(loop, std::move(ours)));
+        Future<void> held = poetry::create_task(loop, reader(loop, std::move(theirs)));
+        loop.run_once();  // both wait in recv
+        // A timer callback now holds the last copy of the second task's future.
+        loop.call_later(std::chrono::hours(1), [held = std::move(held)] {});
+    }  // the loop goes: both tasks are destroyed while the loop can still take their readers back
+    BOOST_TEST(::fcntl(spawned_fd, F_GETFD) == -1);
+    BOOST_TEST(::fcntl(held_fd, F_GETFD) == -1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,11 +61,23 @@ BOOST_AUTO_TEST_CASE(wait_for_returns_the_value_when_it_arrives_in_time) {
 
 BOOST_AUTO_TEST_CASE(wait_for_passes_on_the_tasks_own_exception) {
     EventLoop loop;
+    struct PeerReset : std::exception {};  // not a system_error: a time-out could not pass for it
     auto failing = []() -> Task<int> {
-        throw std::runtime_error("reset by peer");
+        throw PeerReset();
         co_return 0;
     };
-    BOOST_CHECK_THROW(poetry::run(loop, poetry::wait_for(loop, failing(), 5s)), std::runtime_error);
+    BOOST_CHECK_THROW(poetry::run(loop, poetry::wait_for(loop, failing(), 5s)), PeerReset);
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_too_far_for_the_clock_means_no_deadline) {
+    EventLoop loop;
+    BOOST_TEST(poetry::run(loop, poetry::wait_for(loop, slow_value(loop, 5ms), std::chrono::hours::max())) ==
+               7);
+    auto sleeper = [&]() -> Task<void> { co_await poetry::sleep(loop, std::chrono::hours::max()); };
+    auto sleeping = poetry::create_task(loop, sleeper());
+    loop.call_later(20ms, [&] { loop.stop(); });
+    loop.run_forever();
+    BOOST_TEST(!sleeping.done());  // hours::max() must not wrap around into the past and fire at once
 }
 
 BOOST_AUTO_TEST_CASE(wait_for_on_a_future_cancels_it_on_time_out) {

@@ -36,6 +36,11 @@ bool AcceptAwaiter::try_operation() noexcept {
     if (!error_) {
         accepted_ = net::accept(listener_, error_, peer_);
     }
+    // A client that gave up before we accepted it concerns that client only: wait for the next one.
+    if (error_ == std::errc::connection_aborted || error_ == std::errc::protocol_error) {
+        error_.clear();
+        return false;
+    }
     return !detail::is_would_block(error_);
 }
 

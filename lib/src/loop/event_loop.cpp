@@ -57,10 +57,48 @@ EventLoop::EventLoop(std::unique_ptr<Selector> selector, ClockFunction clock)
 }
 
 EventLoop::~EventLoop() {
-    // Handles given out may outlive the loop: they must not tell it about cancellations any more.
-    for (auto& timer : timers_) {
-        timer.state->timer_loop = nullptr;
+    // Objects kept alive and pending callbacks may own tasks whose awaitables unregister from this loop
+    // as they are destroyed: destroy them now, while every member is still whole. Destroying them may
+    // schedule more, so repeat until nothing is left.
+    while (!kept_alive_.empty() || !ready_.empty() || !timers_.empty()) {
+        auto kept = std::move(kept_alive_);
+        kept_alive_.clear();
+        auto ready = std::move(ready_);
+        ready_.clear();
+        auto timers = std::move(timers_);
+        timers_.clear();
+        // Handles given out may outlive the loop: they must not tell it about cancellations any more.
+        for (auto& timer : timers) {
+            timer.state->timer_loop = nullptr;
+        }
+        kept.clear();
+        ready.clear();
+        timers.clear();
     }
+}
+
+std::uint64_t EventLoop::keep_alive(std::shared_ptr<void> object) {
+    const std::uint64_t id = next_keep_id_++;
+    kept_alive_.emplace(id, std::move(object));
+    return id;
+}
+
+void EventLoop::release(std::uint64_t id) noexcept {
+    const auto it = kept_alive_.find(id);
+    if (it != kept_alive_.end()) {
+        auto object = std::move(it->second);  // destroyed after the erase: it may call back into the loop
+        kept_alive_.erase(it);
+    }
+}
+
+bool EventLoop::has_reader(int fd) const noexcept {
+    const auto it = fd_callbacks_.find(fd);
+    return it != fd_callbacks_.end() && it->second.reader != nullptr;
+}
+
+bool EventLoop::has_writer(int fd) const noexcept {
+    const auto it = fd_callbacks_.find(fd);
+    return it != fd_callbacks_.end() && it->second.writer != nullptr;
 }
 
 Handle EventLoop::call_soon(Callback callback) {
@@ -81,13 +119,13 @@ TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
 void EventLoop::add_reader(int fd, Callback callback) {
     add_fd_callback(fd, EventMask::read, std::move(callback));
 }
-bool EventLoop::remove_reader(int fd) {
+bool EventLoop::remove_reader(int fd) noexcept {
     return remove_fd_callback(fd, EventMask::read);
 }
 void EventLoop::add_writer(int fd, Callback callback) {
     add_fd_callback(fd, EventMask::write, std::move(callback));
 }
-bool EventLoop::remove_writer(int fd) {
+bool EventLoop::remove_writer(int fd) noexcept {
     return remove_fd_callback(fd, EventMask::write);
 }
 
@@ -114,14 +152,14 @@ void EventLoop::add_fd_callback(int fd, EventMask event, Callback callback) {
     slot = std::move(state);
 }
 
-bool EventLoop::remove_fd_callback(int fd, EventMask event) {
+bool EventLoop::remove_fd_callback(int fd, EventMask event) noexcept {
     const auto it = fd_callbacks_.find(fd);
     if (it == fd_callbacks_.end()) {
         return false;
     }
     FdCallbacks& entry = it->second;
     auto& slot = event == EventMask::read ? entry.reader : entry.writer;
-    const auto& other = event == EventMask::read ? entry.writer : entry.reader;
+    auto& other = event == EventMask::read ? entry.writer : entry.reader;
     if (!slot) {
         return false;
     }
@@ -129,11 +167,18 @@ bool EventLoop::remove_fd_callback(int fd, EventMask event) {
     slot->cancelled = true;
     slot.reset();
     if (other) {
-        selector_->modify_fd(fd, event == EventMask::read ? EventMask::write : EventMask::read, &entry);
-    } else {
-        selector_->unregister_fd(fd);
-        fd_callbacks_.erase(it);
+        try {
+            selector_->modify_fd(fd, event == EventMask::read ? EventMask::write : EventMask::read, &entry);
+            return true;
+        } catch (...) {
+            // The OS no longer knows the fd (closed while registered): its other callback could never
+            // run again, and leaving the old interest behind could make the loop spin. Drop the fd.
+            other->cancelled = true;
+        }
     }
+    // Cannot throw: the key exists (the loop registered it), and backends' unregister never throws.
+    selector_->unregister_fd(fd);
+    fd_callbacks_.erase(it);
     return true;
 }
 

@@ -97,8 +97,11 @@ std::unique_ptr<Selector> make_selector(std::string_view name) {
     if (name == "select") {
         return std::make_unique<SelectSelector>();
     }
-    throw std::invalid_argument("unknown selector \"" + std::string(name) +
-                                "\" (choose auto, select, poll or epoll)");
+    std::string choices = "auto";
+    for (const auto known : selector_names()) {
+        choices += (known == selector_names().back() ? " or " : ", ") + std::string(known);
+    }
+    throw std::invalid_argument("unknown selector \"" + std::string(name) + "\" (choose " + choices + ")");
 }
 
 }  // namespace poetry

@@ -9,6 +9,8 @@
 #include <coroutine>
 #include <cstddef>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include "poetry/coro/task.hpp"
@@ -28,8 +30,9 @@ public:
     ~SleepAwaiter() { timer_.cancel(); }
 
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        timer_ = loop_.call_later(delay_, [awaiting] { awaiting.resume(); });
+    template <class Promise>
+    void await_suspend(std::coroutine_handle<Promise> awaiting) {
+        timer_ = loop_.call_later(delay_, detail::Resumer(awaiting));
     }
     void await_resume() const noexcept {}
 
@@ -41,7 +44,7 @@ private:
 
 template <class Rep, class Period>
 SleepAwaiter sleep(EventLoop& loop, std::chrono::duration<Rep, Period> delay) noexcept {
-    return SleepAwaiter(loop, std::chrono::ceil<Clock::duration>(delay));
+    return SleepAwaiter(loop, saturating_duration(delay));
 }
 
 namespace detail {
@@ -57,9 +60,15 @@ public:
     ~FdWatch() { unwatch(); }
 
 protected:
+    /// @throws std::logic_error if something already waits on this fd in this direction: the loop holds
+    /// one callback per fd and direction, so a second waiter would silently replace the first.
     void watch(Callback callback) {
-        direction_ == EventMask::read ? loop_.add_reader(fd_, std::move(callback))
-                                      : loop_.add_writer(fd_, std::move(callback));
+        const bool reading = direction_ == EventMask::read;
+        if (reading ? loop_.has_reader(fd_) : loop_.has_writer(fd_)) {
+            throw std::logic_error("fd " + std::to_string(fd_) + " already has a waiter for " +
+                                   (reading ? "reading" : "writing") + "; only one may wait per direction");
+        }
+        reading ? loop_.add_reader(fd_, std::move(callback)) : loop_.add_writer(fd_, std::move(callback));
         watching_ = true;
     }
     void unwatch() noexcept {
@@ -86,11 +95,12 @@ public:
     using FdWatch::FdWatch;
 
     bool await_ready() noexcept { return operation().try_operation(); }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        watch([this, awaiting] {
+    template <class Promise>
+    void await_suspend(std::coroutine_handle<Promise> awaiting) {
+        watch([this, resume = Resumer(awaiting)] {
             if (operation().try_operation()) {
                 unwatch();
-                awaiting.resume();
+                resume();
             }
         });
     }
@@ -106,10 +116,11 @@ class ReadinessAwaiter : detail::FdWatch {
 public:
     ReadinessAwaiter(EventLoop& loop, int fd, EventMask direction) noexcept : FdWatch(loop, fd, direction) {}
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        watch([this, awaiting] {
+    template <class Promise>
+    void await_suspend(std::coroutine_handle<Promise> awaiting) {
+        watch([this, resume = detail::Resumer(awaiting)] {
             unwatch();
-            awaiting.resume();
+            resume();
         });
     }
     void await_resume() const noexcept {}

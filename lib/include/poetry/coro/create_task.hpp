@@ -27,24 +27,24 @@ struct DetachedCoroutine {
         void return_void() const noexcept {}
         // drive() catches everything the task throws; only a failing set_exception could get here.
         void unhandled_exception() const noexcept { std::terminate(); }
+        [[nodiscard]] TaskRoot* root() const noexcept { return root_; }
+
+        TaskRoot* root_ = nullptr;
     };
     std::coroutine_handle<promise_type> handle;
 };
 
-/// Owns a task's driver coroutine on behalf of its Future, until the coroutine ends by itself.
+/// Holds a task's chain on behalf of its Future; letting go of it abandons the chain.
 struct TaskOwner final : FutureProducer {
-    std::coroutine_handle<> handle;
-    ~TaskOwner() override {
-        if (handle) {
-            handle.destroy();
-        }
-    }
+    explicit TaskOwner(std::shared_ptr<TaskRoot> chain) noexcept : root(std::move(chain)) {}
+    ~TaskOwner() override { root->abandon(); }
+    std::shared_ptr<TaskRoot> root;
 };
 
-// Invariant: while this coroutine exists, `owner` (held by the future's state) exists, because the
-// future's state owns the coroutine through it.
+// Invariant: while this coroutine exists, `root` exists (the future's TaskOwner, or a resume in
+// progress, holds it).
 template <class T>
-DetachedCoroutine drive(Task<T> task, WeakFuture<T> target, TaskOwner* owner) {
+DetachedCoroutine drive(Task<T> task, WeakFuture<T> target, TaskRoot* root) {
     std::exception_ptr error;
     if constexpr (std::is_void_v<T>) {
         try {
@@ -66,7 +66,7 @@ DetachedCoroutine drive(Task<T> task, WeakFuture<T> target, TaskOwner* owner) {
             error ? future->set_exception(error) : future->set_result(std::move(*value));
         }
     }
-    owner->handle = nullptr;  // ending by itself: the frame frees itself, the owner must not
+    root->frame = nullptr;  // ending by itself: the frame frees itself, nobody else may
 }
 
 }  // namespace detail
@@ -76,17 +76,32 @@ DetachedCoroutine drive(Task<T> task, WeakFuture<T> target, TaskOwner* owner) {
 template <class T>
 [[nodiscard]] Future<T> create_task(EventLoop& loop, Task<T> task) {
     Future<T> future(loop);
-    auto owner = std::make_unique<detail::TaskOwner>();
-    const auto coroutine = detail::drive(std::move(task), future.weak(), owner.get());
-    owner->handle = coroutine.handle;
-    future.set_producer(std::move(owner));
-    loop.call_soon([handle = coroutine.handle, weak = future.weak()] {
+    auto root = std::make_shared<detail::TaskRoot>();
+    const auto coroutine = detail::drive(std::move(task), future.weak(), root.get());
+    coroutine.handle.promise().root_ = root.get();
+    root->frame = coroutine.handle;
+    future.set_producer(std::make_unique<detail::TaskOwner>(root));
+    loop.call_soon([start = detail::Resumer(coroutine.handle), weak = future.weak()] {
         // Skipped if the future was cancelled or dropped before the start: the coroutine is gone then.
         if (auto started = weak.lock(); started && !started->done()) {
-            handle.resume();
+            start();
         }
     });
     return future;
+}
+
+/// Starts `task` on the loop and lets it run on its own ("fire and forget"): the loop keeps it until it
+/// ends, or destroys it (cleanly) if the loop goes first. An exception it ends with goes to the loop's
+/// exception handler, as nobody awaits it.
+inline void spawn(EventLoop& loop, Task<void> task) {
+    Future<void> future = create_task(loop, std::move(task));
+    const std::uint64_t kept = loop.keep_alive(std::make_shared<Future<void>>(future));
+    future.add_done_callback([&loop, kept](Future<void>& done) {
+        loop.release(kept);
+        if (auto error = done.exception(); error && !done.cancelled()) {
+            loop.call_exception_handler({"exception in spawned task", error});
+        }
+    });
 }
 
 /// Runs `task` on `loop` until it ends; returns its value or throws its exception.
@@ -106,10 +121,11 @@ public:
     ~FutureAwaiter() { stop_waiting(); }
 
     bool await_ready() const noexcept { return future_.done(); }
-    void await_suspend(std::coroutine_handle<> awaiting) {
-        callback_id_ = future_.add_done_callback([this, awaiting](Future<T>&) {
+    template <class Promise>
+    void await_suspend(std::coroutine_handle<Promise> awaiting) {
+        callback_id_ = future_.add_done_callback([this, resume = detail::Resumer(awaiting)](Future<T>&) {
             callback_id_ = 0;
-            awaiting.resume();
+            resume();
         });
     }
     /// The value, as Future::take_result() gives it.

@@ -6,6 +6,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -17,6 +18,62 @@ template <class T = void>
 class [[nodiscard]] Task;
 
 namespace detail {
+
+/// The root of a chain of tasks driven by create_task: its driver coroutine, and whether some frame of
+/// the chain is executing. A chain must never be destroyed while it executes (a task may cancel, or
+/// drop the last copy of, its own future): abandon() then only marks it, and the resume that is in
+/// progress destroys it once the chain has suspended again.
+struct TaskRoot : std::enable_shared_from_this<TaskRoot> {
+    std::coroutine_handle<> frame;  // the driver; null once it has ended by itself
+    int running = 0;                // resumes of this chain in progress
+    bool abandoned = false;
+
+    void abandon() noexcept {
+        if (running > 0) {
+            abandoned = true;
+        } else {
+            destroy();
+        }
+    }
+    void destroy() noexcept {
+        if (frame) {
+            std::exchange(frame, {}).destroy();
+        }
+    }
+};
+
+/// The chain that the coroutine behind `handle` belongs to, if it is a task driven by create_task.
+template <class Promise>
+TaskRoot* root_of(std::coroutine_handle<Promise> handle) noexcept {
+    if constexpr (requires { handle.promise().root(); }) {
+        return handle.promise().root();
+    } else {
+        return nullptr;
+    }
+}
+
+/// What an awaitable keeps to resume its coroutine later: the frame and (shared) its chain's root.
+struct Resumer {
+    std::coroutine_handle<> frame;
+    std::shared_ptr<TaskRoot> root;
+
+    template <class Promise>
+    explicit Resumer(std::coroutine_handle<Promise> handle)
+        : frame(handle), root(root_of(handle) ? root_of(handle)->shared_from_this() : nullptr) {}
+
+    /// Every resume by the library goes through here, so that the chain counts as running meanwhile.
+    void operator()() const {
+        if (!root) {
+            frame.resume();
+            return;
+        }
+        ++root->running;
+        frame.resume();
+        if (--root->running == 0 && root->abandoned) {
+            root->destroy();
+        }
+    }
+};
 
 class TaskPromiseBase {
 public:
@@ -33,9 +90,12 @@ public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
     FinalAwaiter final_suspend() const noexcept { return {}; }
     void set_continuation(std::coroutine_handle<> continuation) noexcept { continuation_ = continuation; }
+    [[nodiscard]] TaskRoot* root() const noexcept { return root_; }
+    void set_root(TaskRoot* root) noexcept { root_ = root; }
 
 private:
     std::coroutine_handle<> continuation_;
+    TaskRoot* root_ = nullptr;  // the chain this task runs in, inherited from its awaiter
 };
 
 template <class T>
@@ -114,8 +174,10 @@ private:
     struct Awaiter {
         Handle handle;
         bool await_ready() const noexcept { return !handle || handle.done(); }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) const noexcept {
+        template <class Promise>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) const noexcept {
             handle.promise().set_continuation(awaiting);
+            handle.promise().set_root(detail::root_of(awaiting));
             return handle;
         }
         T await_resume() const {

@@ -22,17 +22,19 @@ public:
         : FutureAwaiter<T>(std::move(future)), timeout_(timeout) {}
     ~WaitForAwaiter() { timer_.cancel(); }
 
-    void await_suspend(std::coroutine_handle<> awaiting) {
+    template <class Promise>
+    void await_suspend(std::coroutine_handle<Promise> awaiting) {
         FutureAwaiter<T>::await_suspend(awaiting);
-        timer_ = this->future().loop().call_later(timeout_, [this, awaiting] {
+        timer_ = this->future().loop().call_later(timeout_, [this, resume = detail::Resumer(awaiting)] {
             timed_out_ = true;
             this->stop_waiting();
-            awaiting.resume();
+            resume();
         });
     }
     T await_resume() {
         timer_.cancel();  // woken by the future: the timer must not fire any more
-        if (timed_out_) {
+        // A result that arrived in the same loop iteration as the deadline is kept, not thrown away.
+        if (timed_out_ && !this->future().done()) {
             this->future().cancel();
             char message[64];
             std::snprintf(message, sizeof(message), "no result within %.2f s",
@@ -51,7 +53,7 @@ private:
 /// Waits at most `timeout` for `future`; on time-out cancels it and throws (errc::timed_out).
 template <class T, class Rep, class Period>
 WaitForAwaiter<T> wait_for(Future<T> future, std::chrono::duration<Rep, Period> timeout) noexcept {
-    return WaitForAwaiter<T>(std::move(future), std::chrono::ceil<Clock::duration>(timeout));
+    return WaitForAwaiter<T>(std::move(future), saturating_duration(timeout));
 }
 
 /// Runs `task` with a deadline: on time-out the task is destroyed where it waits and the waiter gets

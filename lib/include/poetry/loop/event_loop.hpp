@@ -40,10 +40,11 @@ public:
     /// Runs `callback` on the next iteration, after the callbacks already scheduled (FIFO).
     Handle call_soon(Callback callback);
 
-    /// Runs `callback` once `delay` has passed (rounded up to the clock's tick).
+    /// Runs `callback` once `delay` has passed (rounded up to the clock's tick; a delay too long for
+    /// the clock, such as hours::max(), means never).
     template <class Rep, class Period>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback callback) {
-        return call_at(time() + std::chrono::ceil<Clock::duration>(delay), std::move(callback));
+        return call_at(deadline_after(time(), saturating_duration(delay)), std::move(callback));
     }
     /// Runs `callback` at `when`; timers with the same deadline run in the order they were scheduled.
     TimerHandle call_at(TimePoint when, Callback callback);
@@ -54,10 +55,19 @@ public:
     /// Calls `callback` every time `fd` is readable, until remove_reader. Replaces an earlier reader.
     /// @throws what the selector throws (e.g. select's FD_SETSIZE limit); then nothing changes.
     void add_reader(int fd, Callback callback);
-    /// @returns false if `fd` had no reader.
-    bool remove_reader(int fd);
+    /// @returns false if `fd` had no reader. Never throws: if the OS refuses to keep watching the fd
+    /// for the other direction (it was closed while registered), the fd is dropped altogether.
+    bool remove_reader(int fd) noexcept;
     void add_writer(int fd, Callback callback);
-    bool remove_writer(int fd);
+    bool remove_writer(int fd) noexcept;
+    [[nodiscard]] bool has_reader(int fd) const noexcept;
+    [[nodiscard]] bool has_writer(int fd) const noexcept;
+
+    /// Keeps `object` alive until release(id) or the loop's destruction, whichever comes first (for
+    /// work that runs on its own, such as spawned tasks). Destroyed first when the loop goes, while
+    /// the loop is still whole. @returns the id for release().
+    std::uint64_t keep_alive(std::shared_ptr<void> object);
+    void release(std::uint64_t id) noexcept;
 
     /// Runs until stop() is called.
     void run_forever();
@@ -79,7 +89,8 @@ public:
     /// Reports an exception to the handler; never throws (a throwing handler is reported on stderr).
     void call_exception_handler(const ExceptionContext& context) noexcept;
 
-    [[nodiscard]] Selector& selector() noexcept { return *selector_; }
+    /// The loop's selector, to look at (the loop owns its registrations and their data).
+    [[nodiscard]] const Selector& selector() const noexcept { return *selector_; }
     /// Timers in the heap, including cancelled ones not yet dropped (for tests and diagnostics).
     [[nodiscard]] std::size_t timer_count() const noexcept { return timers_.size(); }
 
@@ -98,7 +109,7 @@ private:
     struct RunningGuard;
 
     void add_fd_callback(int fd, EventMask event, Callback callback);
-    bool remove_fd_callback(int fd, EventMask event);
+    bool remove_fd_callback(int fd, EventMask event) noexcept;
     void timer_cancelled() noexcept;
     void drop_cancelled_timers();
     Selector::Timeout next_timeout() const;
@@ -113,15 +124,21 @@ private:
     std::uint64_t next_sequence_ = 0;
     // Node-based: each FdCallbacks stays put while it exists, so its address is the selector key's data.
     std::unordered_map<int, FdCallbacks> fd_callbacks_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<void>> kept_alive_;
+    std::uint64_t next_keep_id_ = 1;
     bool running_ = false;
     bool stopping_ = false;
 };
 
 template <class FutureLike>
 auto EventLoop::run_until_complete(FutureLike&& future) {
-    const auto id = future.add_done_callback([this](auto&) { stop(); });
+    // Removed however run_forever() ends, or a later completion would stop a later run.
+    struct StopCallback {
+        FutureLike& future;
+        std::uint64_t id;
+        ~StopCallback() { future.remove_done_callback(id); }
+    } stop_callback{future, future.add_done_callback([this](auto&) { stop(); })};
     run_forever();
-    future.remove_done_callback(id);
     if (!future.done()) {
         throw std::runtime_error("event loop stopped before the future completed");
     }

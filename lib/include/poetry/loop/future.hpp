@@ -278,7 +278,7 @@ void copy_outcome(Future<T>& source, Future<T>& target) {
     } else if constexpr (std::is_void_v<T>) {
         target.set_result();
     } else {
-        target.set_result(source.result());
+        target.set_result(source.take_result());
     }
 }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Each library layer may include only itself, the layers below it and detail/
+# (net <- selectors <- loop <- coro), and only the epoll backend may include <sys/epoll.h>.
+# All layers share one include root, so the compiler alone would not notice a violation.
+set -euo pipefail
+lib="$(cd "$(dirname "$0")/../lib" && pwd)"
+declare -A allowed=(
+    [net]="detail net"
+    [selectors]="detail net selectors"
+    [loop]="detail net selectors loop"
+    [coro]="detail net selectors loop coro"
+    [detail]="detail"
+)
+failures=0
+for layer in "${!allowed[@]}"; do
+    for dir in "$lib/include/poetry/$layer" "$lib/src/$layer"; do
+        [ -d "$dir" ] || continue
+        while IFS=: read -r file line include; do
+            used=$(sed -E 's|.*"poetry/([a-z_]+)/.*|\1|' <<<"$include")
+            if [[ " ${allowed[$layer]} " != *" $used "* ]]; then
+                echo "layering: ${file#"$lib"/}:$line: the $layer layer includes poetry/$used" >&2
+                failures=$((failures + 1))
+            fi
+        done < <(grep -rnE '#include "poetry/[a-z_]+/' "$dir" || true)
+    done
+done
+while IFS= read -r file; do
+    if [ "${file#"$lib"/}" != "src/selectors/epoll_selector.cpp" ]; then
+        echo "layering: ${file#"$lib"/} includes <sys/epoll.h>; only the epoll backend may" >&2
+        failures=$((failures + 1))
+    fi
+done < <(grep -rl '#include <sys/epoll.h>' "$lib" || true)
+if [ "$failures" -ne 0 ]; then
+    exit 1
+fi
+echo "layering: every include respects net <- selectors <- loop <- coro"
