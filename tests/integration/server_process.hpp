@@ -50,7 +50,7 @@ inline Exited run_server_to_exit(const std::vector<std::string>& args) {
     TempDir dir;
     std::vector<std::string> argv{POETRY_SERVER_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
-    ChildProcess process(argv, {dir / "out", dir / "err", std::nullopt});
+    ChildProcess process(argv, {dir / "out", dir / "err", std::nullopt, std::nullopt});
     const auto status = process.wait(std::chrono::seconds(10));
     if (!status) {
         throw std::runtime_error("poetry_server did not exit within 10 s");
@@ -61,8 +61,9 @@ inline Exited run_server_to_exit(const std::vector<std::string>& args) {
 class RunningServer {
 public:
     explicit RunningServer(const std::vector<std::string>& args,
-                           std::optional<rlim_t> fd_limit = std::nullopt)
-        : process_(command(args), {dir_ / "out", dir_ / "err", fd_limit}) {
+                           std::optional<rlim_t> fd_limit = std::nullopt,
+                           std::optional<rlim_t> fd_soft_limit = std::nullopt)
+        : process_(command(args), {dir_ / "out", dir_ / "err", fd_limit, fd_soft_limit}) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (!std::filesystem::exists(dir_ / "ports.json")) {
             if (!process_.running()) {
@@ -84,6 +85,7 @@ public:
     [[nodiscard]] std::string out() const { return read_file(dir_ / "out"); }
     [[nodiscard]] std::string err() const { return read_file(dir_ / "err"); }
     [[nodiscard]] bool running() { return process_.running(); }
+    [[nodiscard]] pid_t pid() const noexcept { return process_.pid(); }
 
     /// Waits up to `timeout` for `text` to appear on the server's stdout.
     bool wait_for_output(const std::string& text,

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include <cstdint>
+#include <limits>
 
 #include <algorithm>
 #include <chrono>
@@ -298,6 +299,74 @@ BOOST_DATA_TEST_CASE(a_stop_signal_interrupts_a_client_that_does_not_read, data:
     BOOST_TEST(server.stop() == 0);
     BOOST_TEST((Clock::now() - start < 5s));
     BOOST_TEST(last_line(server.out()).find("interrupted 1") != std::string::npos, server.out());
+}
+
+BOOST_AUTO_TEST_CASE(quiet_prints_only_the_summary_and_verbose_every_chunk) {
+    RunningServer quiet({"-q", "--num-bytes", "50", "--delay", "0", poem_path("alla_sera.txt")});
+    BOOST_TEST(download(quiet.port()).bytes.size() == 551U);
+    BOOST_TEST(quiet.stop() == 0);
+    BOOST_TEST(count(quiet.out(), "\n") == 1U, quiet.out());
+    BOOST_TEST(quiet.out().starts_with("Stopped after "));
+
+    RunningServer verbose({"-v", "--num-bytes", "50", "--delay", "0", poem_path("alla_sera.txt")});
+    BOOST_TEST(download(verbose.port()).bytes.size() == 551U);
+    BOOST_TEST(verbose.wait_for_output("sent 551 bytes in"));
+    BOOST_TEST(verbose.stop() == 0);
+    BOOST_TEST(count(verbose.out(), "Sent 50 bytes (chunk ") == 11U, verbose.out());
+    BOOST_TEST(count(verbose.out(), "Sent 1 bytes (chunk 11) to 127.0.0.1:") == 1U, verbose.out());
+}
+
+BOOST_AUTO_TEST_CASE(an_ipv6_interface_serves_over_ipv6) {
+    std::error_code ec;
+    net::listen(net::Endpoint::numeric("::1", 0), 1, ec);
+    if (ec) {
+        BOOST_TEST_MESSAGE("no IPv6 loopback on this machine (" << ec.message() << "): nothing to test");
+        return;
+    }
+    RunningServer server({"--iface", "::1", "--delay", "0", poem_path("science.txt")});
+    BOOST_TEST(server.listeners().front().host == "::1");
+    BOOST_TEST(download(server.port(), std::numeric_limits<std::size_t>::max(), "::1").bytes ==
+               read_file(poem_path("science.txt")));
+    BOOST_TEST(server.wait_for_output("on [::1]:" + std::to_string(server.port())));
+}
+
+BOOST_AUTO_TEST_CASE(the_server_raises_its_open_files_limit_to_the_hard_limit) {
+    RunningServer server({poem_path("science.txt")}, std::nullopt, 64);
+    std::ifstream limits("/proc/" + std::to_string(server.pid()) + "/limits");
+    std::string soft;
+    std::string hard;
+    for (std::string line; std::getline(limits, line);) {
+        if (line.starts_with("Max open files")) {
+            std::istringstream(line.substr(14)) >> soft >> hard;
+        }
+    }
+    BOOST_TEST(soft != "64");
+    BOOST_TEST(soft == hard);
+}
+
+BOOST_DATA_TEST_CASE(a_client_that_stops_reading_slows_only_itself,
+                     data::make(std::vector<std::string>{"async", "threaded"}), mode) {
+    const TempDir dir;
+    const auto big = dir / "big.txt";
+    std::ofstream(big) << std::string(32 << 20, 'p');
+    RunningServer server({"--mode", mode, "--num-bytes", "65536,50", "--delay", "0,0.02", big.string(),
+                          poem_path("alla_sera.txt")});
+    net::Socket idle = net::connect(net::Address("127.0.0.1", server.port(0)));  // never reads
+    BOOST_REQUIRE(server.wait_for_output("connected to"));
+    std::this_thread::sleep_for(100ms);  // the server fills the idle client's buffers and waits
+    const Download got = download(server.port(1));
+    BOOST_TEST(got.bytes == read_file(poem_path("alla_sera.txt")));
+    check_chunks(got, 50, 20ms);
+    BOOST_TEST((got.pieces.back().at < 11 * 20ms + late_slack));
+    // Memory stays bounded: no queue grows for the idle client (the 32 MB poem is held once).
+    std::ifstream status("/proc/" + std::to_string(server.pid()) + "/status");
+    std::size_t rss_kb = 0;
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmRSS:")) {
+            rss_kb = std::stoul(line.substr(6));
+        }
+    }
+    BOOST_TEST(rss_kb < 32U * 1024 + 32 * 1024, "resident " << rss_kb << " kB");
 }
 
 BOOST_AUTO_TEST_CASE(a_large_poem_with_no_delay_arrives_whole) {

@@ -24,7 +24,8 @@ public:
     struct Options {
         std::filesystem::path stdout_path = "/dev/null";
         std::filesystem::path stderr_path = "/dev/null";
-        std::optional<rlim_t> fd_limit;  // soft and hard RLIMIT_NOFILE for the child
+        std::optional<rlim_t> fd_limit;       // soft and hard RLIMIT_NOFILE for the child
+        std::optional<rlim_t> fd_soft_limit;  // soft RLIMIT_NOFILE only (the hard one stays)
     };
 
     ChildProcess(const std::vector<std::string>& argv, const Options& options) {
@@ -46,6 +47,14 @@ public:
             }
             if (options.fd_limit) {
                 const rlimit limit{*options.fd_limit, *options.fd_limit};
+                if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+                    ::_exit(127);
+                }
+            }
+            if (options.fd_soft_limit) {
+                rlimit limit{};
+                ::getrlimit(RLIMIT_NOFILE, &limit);
+                limit.rlim_cur = *options.fd_soft_limit;
                 if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
                     ::_exit(127);
                 }
