@@ -138,6 +138,7 @@ private:
 
         std::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
+        socket.non_blocking(true, ignored);  // for send_poem's write_some attempt
         const auto outcome = co_await (send_poem(socket, listener, record) || discard_input(socket));
         const std::error_code ec = outcome.index() == 0 ? std::get<0>(outcome) : std::get<1>(outcome);
         if (outcome.index() == 0 && !ec) {
@@ -162,8 +163,19 @@ private:
                 }
             }
             const std::size_t size = std::min(listener.num_bytes, poem.size() - offset);
-            auto [ec, written] =
-                co_await asio::async_write(socket, asio::buffer(poem.data() + offset, size), use_tuple);
+            // Try the write at once: a chunk nearly always fits in the socket buffer, and then no
+            // second suspension is needed. Only what does not fit waits in async_write.
+            std::error_code ec;
+            std::size_t written = socket.write_some(asio::buffer(poem.data() + offset, size), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                ec.clear();
+            }
+            if (!ec && written < size) {
+                auto [write_ec, rest] = co_await asio::async_write(
+                    socket, asio::buffer(poem.data() + offset + written, size - written), use_tuple);
+                ec = write_ec;
+                written += rest;
+            }
             record.add_sent(written);
             offset += written;
             if (ec) {
@@ -176,10 +188,9 @@ private:
 
     /// Reads what the client sends and throws it away; returns (ending the session) only on an error
     /// such as a reset. End of stream just means the client will send no more: it may still be reading.
-    static awaitable<std::error_code> discard_input(tcp::socket& socket) {
-        std::array<std::byte, 4096> sink;
+    awaitable<std::error_code> discard_input(tcp::socket& socket) {
         for (;;) {
-            auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), use_tuple);
+            auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink_), use_tuple);
             if (ec == asio::error::eof) {
                 asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
                 auto [cancelled] = co_await forever.async_wait(use_tuple);  // until the poem ends
@@ -195,6 +206,10 @@ private:
     asio::io_context io_{1};
     std::vector<tcp::acceptor> acceptors_;
     std::unordered_set<tcp::socket*> clients_;
+    // Where every session's discarded input goes: one buffer for all, not one per client (4 KB per
+    // client was 40 MB at 10,000 clients). Safe because it is never read and the io_context runs on
+    // one thread, so the reads into it happen one after another.
+    std::array<std::byte, 4096> sink_{};
     bool stopping_ = false;
 };
 
