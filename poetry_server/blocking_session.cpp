@@ -114,7 +114,10 @@ void serve_client_blocking(net::Socket client, std::string peer, const Listener&
             }
         }
         const std::size_t size = std::min(listener.num_bytes, poem.size() - offset);
-        const std::size_t sent = client.send_all(poem.subspan(offset, size), ec);
+        std::size_t sent = 0;
+        while (sent < size && !ec) {  // a blocking sendfile may still send less than asked
+            sent += listener.poem->send(client.fd(), offset + sent, size - sent, ec);
+        }
         record.add_sent(sent);
         offset += sent;
         if (ec) {

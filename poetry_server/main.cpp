@@ -14,7 +14,9 @@
 namespace server = poetry::server;
 
 int main(int argc, char** argv) {
-    std::signal(SIGPIPE, SIG_IGN);  // belt and braces: every send also passes MSG_NOSIGNAL
+    // Essential: chunks leave with sendfile(2), which has no MSG_NOSIGNAL; a client that has gone must
+    // give EPIPE, not kill the server.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         const server::StopSignal stop;  // first, before any thread exists
         const auto options = server::parse_options(argc, argv, std::cout);

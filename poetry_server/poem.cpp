@@ -1,20 +1,45 @@
 #include "poem.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <system_error>
+#include <vector>
 
 #include "poetry/detail/syscall.hpp"
-#include "poetry/detail/unique_fd.hpp"
 
 namespace poetry::server {
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& reason) {
     throw PoemError("poem file " + path + ": " + reason);
+}
+
+/// Copies `file` into `sealed` to the end; returns the bytes copied.
+std::size_t copy_all(int file, int sealed, const std::string& path) {
+    std::vector<char> buffer(1 << 20);
+    std::size_t total = 0;
+    std::error_code ec;
+    for (;;) {
+        const auto n = detail::retry_on_eintr(ec, [&] { return ::read(file, buffer.data(), buffer.size()); });
+        if (ec) {
+            fail(path, ec.message());
+        }
+        if (n == 0) {
+            return total;
+        }
+        for (ssize_t done = 0; done < n;) {
+            const auto w =
+                detail::retry_on_eintr(ec, [&] { return ::write(sealed, buffer.data() + done, n - done); });
+            if (ec) {
+                fail(path, "cannot hold it in memory: " + ec.message());
+            }
+            done += w;
+        }
+        total += static_cast<std::size_t>(n);
+    }
 }
 
 }  // namespace
@@ -36,24 +61,39 @@ std::shared_ptr<const Poem> Poem::load(const std::string& path) {
     if (!S_ISREG(info.st_mode)) {
         fail(path, "is not a regular file");
     }
-    std::vector<std::byte> bytes(static_cast<std::size_t>(info.st_size));
-    std::size_t filled = 0;
-    while (filled < bytes.size()) {
-        const auto n = detail::retry_on_eintr(
-            ec, [&] { return ::read(file.get(), bytes.data() + filled, bytes.size() - filled); });
-        if (ec) {
-            fail(path, ec.message());
-        }
-        if (n == 0) {
-            break;  // shorter than fstat said: it shrank as we read; serve what is there
-        }
-        filled += static_cast<std::size_t>(n);
+    detail::UniqueFd sealed(::memfd_create("poem", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!sealed) {
+        fail(path, "cannot hold it in memory: " + detail::last_error().message());
     }
-    bytes.resize(filled);
-    if (bytes.empty()) {
+    const std::size_t size = copy_all(file.get(), sealed.get(), path);
+    if (size == 0) {
         fail(path, "is empty: there is no poem to serve");
     }
-    return std::make_shared<const Poem>(path, std::move(bytes));
+    if (::fcntl(sealed.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        fail(path, "cannot seal it in memory: " + detail::last_error().message());
+    }
+    return std::make_shared<const Poem>(path, std::move(sealed), size);
+}
+
+Poem::Poem(std::string path, detail::UniqueFd sealed, std::size_t size)
+    : path_(std::move(path)), sealed_(std::move(sealed)), size_(size) {
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, sealed_.get(), 0);
+    if (mapped == MAP_FAILED) {
+        fail(path_, "cannot map it: " + detail::last_error().message());
+    }
+    data_ = static_cast<const std::byte*>(mapped);
+}
+
+Poem::~Poem() {
+    ::munmap(const_cast<std::byte*>(data_), size_);
+}
+
+std::size_t Poem::send(int socket_fd, std::size_t offset, std::size_t size,
+                       std::error_code& ec) const noexcept {
+    auto position = static_cast<off_t>(offset);
+    const auto n =
+        detail::retry_on_eintr(ec, [&] { return ::sendfile(socket_fd, sealed_.get(), &position, size); });
+    return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
 }  // namespace poetry::server

@@ -1,4 +1,4 @@
-// A poem file, read once at start and shared read-only by every connection that streams it.
+// A poem file, read once at start into sealed memory and shared read-only by every connection.
 #pragma once
 
 #include <cstddef>
@@ -6,7 +6,9 @@
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <vector>
+#include <system_error>
+
+#include "poetry/detail/unique_fd.hpp"
 
 namespace poetry::server {
 
@@ -18,20 +20,32 @@ public:
 
 class Poem {
 public:
-    /// Reads the whole file. It is read, not mapped: a file truncated while the server runs would make
-    /// a mapping raise SIGBUS, and a copy in memory cannot change under the connections.
+    /// Reads the whole file once into a memfd sealed against every change (write, grow, shrink), so
+    /// that what is served can never change under a connection, whatever happens to the file, and
+    /// chunks can leave with sendfile(2), without copying through the server's own memory.
     /// @throws PoemError for a missing, unreadable or empty file, or a directory.
     static std::shared_ptr<const Poem> load(const std::string& path);
 
-    Poem(std::string path, std::vector<std::byte> bytes) : path_(std::move(path)), bytes_(std::move(bytes)) {}
+    Poem(std::string path, detail::UniqueFd sealed, std::size_t size);
+    Poem(const Poem&) = delete;
+    Poem& operator=(const Poem&) = delete;
+    ~Poem();
 
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
-    [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return bytes_; }
-    [[nodiscard]] std::size_t size() const noexcept { return bytes_.size(); }
+    /// The bytes, mapped read-only.
+    [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+    /// One sendfile(2) of up to `size` bytes from `offset` to `socket_fd`; EINTR is retried. Returns the
+    /// bytes sent; on a full non-blocking socket, 0 with a "would block" error. sendfile has no
+    /// MSG_NOSIGNAL: the process must ignore SIGPIPE.
+    std::size_t send(int socket_fd, std::size_t offset, std::size_t size, std::error_code& ec) const noexcept;
 
 private:
     std::string path_;
-    std::vector<std::byte> bytes_;
+    detail::UniqueFd sealed_;
+    std::size_t size_;
+    const std::byte* data_ = nullptr;
 };
 
 }  // namespace poetry::server

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "poetry/detail/syscall.hpp"
 #include "serve.hpp"
 
 namespace poetry::server {
@@ -138,7 +139,7 @@ private:
 
         std::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        socket.non_blocking(true, ignored);  // for send_poem's write_some attempt
+        socket.native_non_blocking(true, ignored);  // send_poem's sendfile must never block the loop
         const auto outcome = co_await (send_poem(socket, listener, record) || discard_input(socket));
         const std::error_code ec = outcome.index() == 0 ? std::get<0>(outcome) : std::get<1>(outcome);
         if (outcome.index() == 0 && !ec) {
@@ -163,18 +164,24 @@ private:
                 }
             }
             const std::size_t size = std::min(listener.num_bytes, poem.size() - offset);
-            // Try the write at once: a chunk nearly always fits in the socket buffer, and then no
-            // second suspension is needed. Only what does not fit waits in async_write.
+            // sendfile from the sealed poem at once: a chunk nearly always fits in the socket buffer,
+            // and then no second suspension is needed. Only what does not fit waits for room.
             std::error_code ec;
-            std::size_t written = socket.write_some(asio::buffer(poem.data() + offset, size), ec);
-            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            std::size_t written = 0;
+            while (written < size) {
+                written += listener.poem->send(socket.native_handle(), offset + written, size - written, ec);
+                if (!ec) {
+                    continue;
+                }
+                if (!poetry::detail::is_would_block(ec)) {
+                    break;
+                }
                 ec.clear();
-            }
-            if (!ec && written < size) {
-                auto [write_ec, rest] = co_await asio::async_write(
-                    socket, asio::buffer(poem.data() + offset + written, size - written), use_tuple);
-                ec = write_ec;
-                written += rest;
+                if (auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_write, use_tuple);
+                    wait_ec) {
+                    ec = wait_ec;
+                    break;
+                }
             }
             record.add_sent(written);
             offset += written;
