@@ -32,6 +32,8 @@ for mode in "${modes[@]}"; do
     ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     kill "$pid"; wait "$pid" || true; pid=""
+    summary=$(tail -n 1 "$work/server.log")  # the server's own view, with how late its chunks left
     awk -v mode="$mode" -v result="${result:-null}" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v kb="$peak_kb" \
-        'BEGIN { printf "{\"mode\": \"%s\", \"driver\": %s, \"server_cpu_s\": %.2f, \"server_peak_rss_mb\": %.1f}\n", mode, result, ticks / hz, kb / 1024 }' 
+        -v summary="$summary" \
+        'BEGIN { printf "{\"mode\": \"%s\", \"driver\": %s, \"server_cpu_s\": %.2f, \"server_peak_rss_mb\": %.1f, \"server_summary\": \"%s\"}\n", mode, result, ticks / hz, kb / 1024, summary }' 
 done

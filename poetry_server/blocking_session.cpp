@@ -124,6 +124,7 @@ void serve_client_blocking(net::Socket client, std::string peer, const Listener&
             end_early(ec.message());
             return;
         }
+        record.chunk_left(listener.chunk_due(record.client().start, index));
         context.log.chunk_sent(record.client(), sent, index);
     }
     client.shutdown(SHUT_WR, ec);

@@ -188,6 +188,7 @@ private:
             if (ec) {
                 co_return ec;
             }
+            record.chunk_left(listener.chunk_due(record.client().start, index));
             context_.log.chunk_sent(record.client(), written, index);
         }
         co_return std::error_code{};

@@ -1,5 +1,6 @@
 #include "server_log.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace poetry::server {
@@ -85,10 +86,44 @@ void ServerLog::error(std::string_view message) {
 }
 
 void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime) {
-    line(out_, "Stopped after " + format_seconds(uptime) + " s: served " + std::to_string(stats.served) +
-                   " clients, dropped " + std::to_string(stats.dropped) + ", interrupted " +
-                   std::to_string(stats.interrupted) + ", refused " + std::to_string(stats.refused) +
-                   "; sent " + std::to_string(stats.bytes_sent) + " bytes");
+    std::string text = "Stopped after " + format_seconds(uptime) + " s: served " +
+                       std::to_string(stats.served) + " clients, dropped " + std::to_string(stats.dropped) +
+                       ", interrupted " + std::to_string(stats.interrupted) + ", refused " +
+                       std::to_string(stats.refused) + "; sent " + std::to_string(stats.bytes_sent) +
+                       " bytes";
+    if (stats.lateness.count() > 0) {
+        char lateness[160];
+        std::snprintf(
+            lateness, sizeof(lateness), "; %llu chunks left late by p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+            static_cast<unsigned long long>(stats.lateness.count()), stats.lateness.percentile_ms(0.5),
+            stats.lateness.percentile_ms(0.99), stats.lateness.max_ms());
+        text += lateness;
+    }
+    line(out_, text);
+}
+
+void LatenessHistogram::record(std::chrono::steady_clock::duration late) noexcept {
+    const auto us =
+        std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(late).count());
+    const auto bucket = std::min<std::size_t>(buckets - 1, static_cast<std::size_t>(us / 100));
+    counts_[bucket].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    auto seen = max_us_.load(std::memory_order_relaxed);
+    while (static_cast<std::uint64_t>(us) > seen &&
+           !max_us_.compare_exchange_weak(seen, static_cast<std::uint64_t>(us), std::memory_order_relaxed)) {
+    }
+}
+
+double LatenessHistogram::percentile_ms(double p) const noexcept {
+    const auto wanted = static_cast<std::uint64_t>(p * static_cast<double>(count_));
+    std::uint64_t seen = 0;
+    for (std::size_t bucket = 0; bucket < buckets; ++bucket) {
+        seen += counts_[bucket];
+        if (seen > wanted || bucket == buckets - 1) {
+            return bucket == buckets - 1 ? max_ms() : static_cast<double>(bucket + 1) / 10.0;
+        }
+    }
+    return max_ms();
 }
 
 SessionRecord::SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& log)
@@ -120,6 +155,10 @@ SessionRecord::~SessionRecord() {
 void SessionRecord::add_sent(std::size_t bytes) noexcept {
     sent_ += bytes;
     stats_.bytes_sent += bytes;
+}
+
+void SessionRecord::chunk_left(std::chrono::steady_clock::time_point due) noexcept {
+    stats_.lateness.record(std::chrono::steady_clock::now() - due);
 }
 
 void SessionRecord::end(SessionEnd how, std::string reason) noexcept {

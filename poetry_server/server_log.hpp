@@ -2,6 +2,7 @@
 // the counters behind the summary. Shared by every mode; safe to call from many threads.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -16,6 +17,23 @@
 
 namespace poetry::server {
 
+/// How late chunks left against their schedule, in 0.1 ms buckets up to 100 ms (and one for later):
+/// enough for p50/p99 to 0.1 ms without keeping every sample. Safe from many threads.
+class LatenessHistogram {
+public:
+    void record(std::chrono::steady_clock::duration late) noexcept;
+    [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+    /// The bucket's upper bound, in ms, under which a share `p` of the chunks left.
+    [[nodiscard]] double percentile_ms(double p) const noexcept;
+    [[nodiscard]] double max_ms() const noexcept { return static_cast<double>(max_us_) / 1000.0; }
+
+private:
+    static constexpr std::size_t buckets = 1001;  // 0.1 ms each; the last holds everything from 100 ms
+    std::array<std::atomic<std::uint64_t>, buckets> counts_{};
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::uint64_t> max_us_{0};
+};
+
 struct ServerStats {
     std::atomic<std::uint64_t> served{0};       // got the whole poem
     std::atomic<std::uint64_t> dropped{0};      // left (or failed) before the end
@@ -23,6 +41,7 @@ struct ServerStats {
     std::atomic<std::uint64_t> refused{0};      // over --max-clients
     std::atomic<std::uint64_t> bytes_sent{0};
     std::atomic<std::uint64_t> active{0};  // connected now
+    LatenessHistogram lateness;            // how late each chunk left against its schedule
 };
 
 /// How one client's session ended.
@@ -53,7 +72,8 @@ public:
     void refused(std::string_view peer, const Listener& listener, std::uint64_t active);
     /// One line on stderr, always.
     void error(std::string_view message);
-    /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes"
+    /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes;
+    /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms"
     void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime);
 
 private:
@@ -77,6 +97,8 @@ public:
     ~SessionRecord();
 
     void add_sent(std::size_t bytes) noexcept;
+    /// A chunk due at `due` has just left.
+    void chunk_left(std::chrono::steady_clock::time_point due) noexcept;
     /// How it ended; the default, if nothing is said, is dropped with an unknown reason.
     void end(SessionEnd how, std::string reason = {}) noexcept;
     [[nodiscard]] const ClientInfo& client() const noexcept { return client_; }
