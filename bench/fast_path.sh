@@ -9,25 +9,16 @@ build="${BUILD_DIR:-$root/build/default}"
 megabytes="${1:-100}"
 rounds="${2:-5}"
 work="$(mktemp -d)"
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/server.sh"
+trap 'stop_server; rm -rf "$work"' EXIT
 head -c "$((megabytes * 1000 * 1000))" /dev/urandom >"$work/big.txt"
 
 server_runs=()
 sendfile_runs=()
 for round in $(seq "$rounds"); do
-    rm -f "$work/ports.json"
-    "$build/poetry_server/poetry_server" -q --delay 0 --num-bytes 65536 --ports-file "$work/ports.json" \
-        "$work/big.txt" >/dev/null &
-    pid=$!
-    for _ in $(seq 200); do [ -e "$work/ports.json" ] && break; sleep 0.05; done
-    port=$(sed -n 's/.*"port": \([0-9]*\).*/\1/p' "$work/ports.json")
-    run=$(timeout 120 "$build/bench/bench_read_all" "$port")
-    kill "$pid"; wait "$pid" || true; pid=""
+    start_server -q --delay 0 --num-bytes 65536 "$work/big.txt"
+    run=$(timeout 120 "$build/bench/bench_read_all" "$server_port")
+    stop_server
     echo "poetry_server round $round: $run"
     server_runs+=("$(sed -n 's/.*"mb_per_s": \([0-9.]*\).*/\1/p' <<<"$run")")
 

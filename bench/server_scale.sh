@@ -12,26 +12,17 @@ shift || true
 modes=("${@:-async}")
 poem="$root/poems/science.txt"
 work="$(mktemp -d)"
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/scripts/server.sh"
+trap 'stop_server; rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)"
 
 for mode in "${modes[@]}"; do
-    rm -f "$work/ports.json"
-    "$build/poetry_server/poetry_server" -q --mode "$mode" --num-bytes 10 --delay 0.1 \
-        --ports-file "$work/ports.json" "$poem" >"$work/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 200); do [ -e "$work/ports.json" ] && break; sleep 0.05; done
-    port=$(sed -n 's/.*"port": \([0-9]*\).*/\1/p' "$work/ports.json")
+    start_server -q --mode "$mode" --num-bytes 10 --delay 0.1 "$poem"
     bytes=$(stat -c %s "$poem")
-    result=$(timeout 300 "$build/bench/bench_server_scale" "$port" 10 0.1 "$connections" "$bytes" || true)
-    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-    kill "$pid"; wait "$pid" || true; pid=""
+    result=$(timeout 300 "$build/bench/bench_server_scale" "$server_port" 10 0.1 "$connections" "$bytes" || true)
+    ticks=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+    peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+    stop_server
     summary=$(tail -n 1 "$work/server.log")  # the server's own view, with how late its chunks left
     awk -v mode="$mode" -v result="${result:-null}" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v kb="$peak_kb" \
         -v summary="$summary" \

@@ -148,9 +148,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
             // Out of fds (or another failure that retrying at once would not cure): the connection stays
             // in the backlog and existing clients go on; try again after a pause, not in a spin.
             if (!paused) {
-                context.log.error((out_of_fds(ec) ? "out of file descriptors (" : "accept failed (") +
-                                  ec.message() + ") on " + listener.endpoint.to_string() +
-                                  "; accepting again in 0.1 s steps");
+                context.log.accept_paused(listener, ec, out_of_fds(ec));
                 paused = true;
             }
             pollfd stop{context.stop.fd(), POLLIN, 0};

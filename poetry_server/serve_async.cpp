@@ -105,9 +105,7 @@ private:
                 // Out of fds (or another failure that retrying at once would not cure): the connection
                 // stays in the backlog and existing clients go on; try again after a pause, not in a spin.
                 if (!paused) {
-                    context_.log.error((out_of_fds(ec) ? "out of file descriptors (" : "accept failed (") +
-                                       ec.message() + ") on " + listener.endpoint.to_string() +
-                                       "; accepting again in 0.1 s steps");
+                    context_.log.accept_paused(listener, ec, out_of_fds(ec));
                     paused = true;
                 }
                 pause.expires_after(accept_pause);

@@ -81,6 +81,11 @@ void ServerLog::refused(std::string_view peer, const Listener& listener, std::ui
                    std::to_string(active) + " clients connected (--max-clients)");
 }
 
+void ServerLog::accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds) {
+    error((out_of_fds ? "out of file descriptors (" : "accept failed (") + ec.message() + ") on " +
+          listener.endpoint.to_string() + "; accepting again in 0.1 s steps");
+}
+
 void ServerLog::error(std::string_view message) {
     line(err_, "poetry_server: " + std::string(message));
 }

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "listener.hpp"
 #include "options.hpp"
@@ -72,6 +73,9 @@ public:
     void refused(std::string_view peer, const Listener& listener, std::uint64_t active);
     /// One line on stderr, always.
     void error(std::string_view message);
+    /// stderr: "out of file descriptors (Too many open files) on 127.0.0.1:8000; accepting again in
+    /// 0.1 s steps" (or "accept failed (...)" for another error that retrying at once would not cure).
+    void accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds);
     /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes;
     /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms"
     void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime);

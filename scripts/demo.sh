@@ -3,20 +3,16 @@
 # server serving the bundled poems on free ports and says what will run here.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-server="$root/build/default/poetry_server/poetry_server"
+build="$root/build/default"
 cd "$root"
 work="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$root/scripts/server.sh"
+trap 'stop_server; rm -rf "$work"' EXIT
 
-"$server" --ports-file "$work/ports.json" --num-bytes 50 --delay 0.05 poems/*.txt &
-pid=$!
-for _ in $(seq 100); do
-    [ -e "$work/ports.json" ] && break
-    sleep 0.05
-done
+start_server --num-bytes 50 --delay 0.05 poems/*.txt
 sleep 0.2
-kill -TERM "$pid"
-wait "$pid"
+stop_server
+cat "$work/server.log"
 cat <<'MSG'
 
 make demo: poetry_server is serving every bundled poem on its own free port (above), and stops on

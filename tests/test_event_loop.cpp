@@ -17,6 +17,7 @@
 #include "support/fake_clock.hpp"
 #include "support/fd_count.hpp"
 #include "support/fd_limit.hpp"
+#include "support/reported_exceptions.hpp"
 
 using namespace std::chrono_literals;
 using poetry::Clock;
@@ -163,14 +164,7 @@ BOOST_AUTO_TEST_CASE(run_forever_refuses_to_nest) {
 BOOST_AUTO_TEST_CASE(an_exception_in_a_callback_is_reported_and_the_loop_goes_on) {
     VirtualClock clock;
     auto loop = poetry::test::make_virtual_time_loop(clock);
-    std::vector<std::string> reported;
-    loop->set_exception_handler([&](const poetry::ExceptionContext& context) {
-        try {
-            std::rethrow_exception(context.exception);
-        } catch (const std::exception& e) {
-            reported.push_back(context.message + ": " + e.what());
-        }
-    });
+    const poetry::test::ReportedExceptions reported(*loop);
     bool after = false;
     loop->call_soon([] { throw std::runtime_error("boom"); });
     loop->call_later(1ms, [] { throw std::runtime_error("timer boom"); });
@@ -180,8 +174,8 @@ BOOST_AUTO_TEST_CASE(an_exception_in_a_callback_is_reported_and_the_loop_goes_on
     });
     loop->run_forever();
     BOOST_TEST(after);
-    BOOST_TEST(reported == (std::vector<std::string>{"exception in callback: boom",
-                                                     "exception in callback: timer boom"}),
+    BOOST_TEST(reported.lines() == (std::vector<std::string>{"exception in callback: boom",
+                                                             "exception in callback: timer boom"}),
                boost::test_tools::per_element());
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/fake_clock.hpp"
+#include "support/reported_exceptions.hpp"
 
 using namespace std::chrono_literals;
 using poetry::CancelledError;
@@ -212,21 +213,14 @@ BOOST_AUTO_TEST_CASE(a_run_until_complete_that_cannot_run_leaves_no_stop_behind)
 }
 
 BOOST_AUTO_TEST_CASE(an_exception_thrown_by_a_done_callback_is_reported_and_the_loop_goes_on) {
-    std::vector<std::string> reported;
-    loop->set_exception_handler([&](const poetry::ExceptionContext& context) {
-        try {
-            std::rethrow_exception(context.exception);
-        } catch (const std::exception& e) {
-            reported.push_back(context.message + ": " + e.what());
-        }
-    });
+    const poetry::test::ReportedExceptions reported(*loop);
     Future<int> f(*loop);
     int later_runs = 0;
     f.add_done_callback([](Future<int>&) { throw std::runtime_error("callback failed"); });
     f.add_done_callback([&](Future<int>&) { ++later_runs; });
     f.set_result(3);
     drain();
-    BOOST_TEST(reported == (std::vector<std::string>{"exception in callback: callback failed"}),
+    BOOST_TEST(reported.lines() == (std::vector<std::string>{"exception in callback: callback failed"}),
                boost::test_tools::per_element());
     BOOST_TEST(later_runs == 1);
 }

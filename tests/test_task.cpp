@@ -16,6 +16,7 @@
 #include "poetry/net/socket.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fd_count.hpp"
+#include "support/reported_exceptions.hpp"
 
 using namespace std::chrono_literals;
 using poetry::EventLoop;
@@ -273,22 +274,16 @@ BOOST_AUTO_TEST_CASE(a_spawned_task_runs_to_its_end_with_nobody_holding_it) {
 
 BOOST_AUTO_TEST_CASE(a_spawned_tasks_exception_goes_to_the_exception_handler) {
     EventLoop loop;
-    std::string reported;
-    loop.set_exception_handler([&](const poetry::ExceptionContext& context) {
-        try {
-            std::rethrow_exception(context.exception);
-        } catch (const std::exception& e) {
-            reported = context.message + ": " + e.what();
-        }
-        loop.stop();
-    });
+    const poetry::test::ReportedExceptions reported(loop);
     auto failing = [&]() -> Task<void> {
         co_await poetry::sleep(loop, 1ms);
         throw std::runtime_error("lost the peer");
     };
     poetry::spawn(loop, failing());
+    loop.call_later(50ms, [&] { loop.stop(); });
     loop.run_forever();
-    BOOST_TEST(reported == "exception in spawned task: lost the peer");
+    BOOST_TEST(reported.lines() == (std::vector<std::string>{"exception in spawned task: lost the peer"}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_loop_destroyed_first_destroys_its_pending_tasks_cleanly) {
