@@ -83,11 +83,10 @@ void serve_client_blocking(net::Socket client, std::string peer, const Listener&
                    stopping ? "server stopping" : reason);
     };
 
-    const auto poem = listener.poem->bytes();
     std::array<std::byte, 4096> sink;
     bool client_sending = true;
     std::size_t offset = 0;
-    for (std::size_t index = 0; offset < poem.size(); ++index) {
+    for (std::size_t index = 0; offset < listener.poem->size(); ++index) {
         // Until this chunk is due: watch for the stop signal, and drain what the client sends.
         const auto due = listener.chunk_due(record.client().start, index);
         for (;;) {
@@ -113,7 +112,7 @@ void serve_client_blocking(net::Socket client, std::string peer, const Listener&
                 break;
             }
         }
-        const std::size_t size = std::min(listener.num_bytes, poem.size() - offset);
+        const std::size_t size = std::min(listener.num_bytes, listener.poem->size() - offset);
         std::size_t sent = 0;
         while (sent < size && !ec) {  // a blocking sendfile may still send less than asked
             sent += listener.poem->send(client.fd(), offset + sent, size - sent, ec);

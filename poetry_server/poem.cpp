@@ -1,7 +1,7 @@
 #include "poem.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <sys/mman.h>  // memfd_create
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,19 +73,6 @@ std::shared_ptr<const Poem> Poem::load(const std::string& path) {
         fail(path, "cannot seal it in memory: " + detail::last_error().message());
     }
     return std::make_shared<const Poem>(path, std::move(sealed), size);
-}
-
-Poem::Poem(std::string path, detail::UniqueFd sealed, std::size_t size)
-    : path_(std::move(path)), sealed_(std::move(sealed)), size_(size) {
-    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, sealed_.get(), 0);
-    if (mapped == MAP_FAILED) {
-        fail(path_, "cannot map it: " + detail::last_error().message());
-    }
-    data_ = static_cast<const std::byte*>(mapped);
-}
-
-Poem::~Poem() {
-    ::munmap(const_cast<std::byte*>(data_), size_);
 }
 
 std::size_t Poem::send(int socket_fd, std::size_t offset, std::size_t size,

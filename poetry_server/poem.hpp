@@ -3,7 +3,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -26,14 +25,10 @@ public:
     /// @throws PoemError for a missing, unreadable or empty file, or a directory.
     static std::shared_ptr<const Poem> load(const std::string& path);
 
-    Poem(std::string path, detail::UniqueFd sealed, std::size_t size);
-    Poem(const Poem&) = delete;
-    Poem& operator=(const Poem&) = delete;
-    ~Poem();
+    Poem(std::string path, detail::UniqueFd sealed, std::size_t size) noexcept
+        : path_(std::move(path)), sealed_(std::move(sealed)), size_(size) {}
 
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
-    /// The bytes, mapped read-only.
-    [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
     /// One sendfile(2) of up to `size` bytes from `offset` to `socket_fd`; EINTR is retried. Returns the
@@ -45,7 +40,6 @@ private:
     std::string path_;
     detail::UniqueFd sealed_;
     std::size_t size_;
-    const std::byte* data_ = nullptr;
 };
 
 }  // namespace poetry::server

@@ -152,16 +152,15 @@ private:
     awaitable<std::error_code> send_poem(tcp::socket& socket, const Listener& listener,
                                          SessionRecord& record) {
         asio::steady_timer timer(io_);
-        const auto poem = listener.poem->bytes();
         std::size_t offset = 0;
-        for (std::size_t index = 0; offset < poem.size(); ++index) {
+        for (std::size_t index = 0; offset < listener.poem->size(); ++index) {
             if (index > 0 && listener.delay.count() > 0) {
                 timer.expires_at(listener.chunk_due(record.client().start, index));
                 if (auto [ec] = co_await timer.async_wait(use_tuple); ec) {
                     co_return ec;
                 }
             }
-            const std::size_t size = std::min(listener.num_bytes, poem.size() - offset);
+            const std::size_t size = std::min(listener.num_bytes, listener.poem->size() - offset);
             // sendfile from the sealed poem at once: a chunk nearly always fits in the socket buffer,
             // and then no second suspension is needed. Only what does not fit waits for room.
             std::error_code ec;
