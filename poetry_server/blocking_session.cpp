@@ -158,9 +158,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
             continue;
         }
         paused = false;
-        if (context.full()) {
-            ++context.stats.refused;
-            context.log.refused(peer.to_string(), listener, context.stats.active);
+        if (context.refuse_if_full(peer.to_string(), listener)) {
             continue;
         }
         serve(std::move(client), peer.to_string());

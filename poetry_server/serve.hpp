@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "listener.hpp"
@@ -18,8 +19,16 @@ struct ServeContext {
     ServerLog& log;
     const StopSignal& stop;
 
-    /// True if a new client must be refused because --max-clients are connected.
-    [[nodiscard]] bool full() const noexcept { return max_clients && stats.active >= *max_clients; }
+    /// If --max-clients are connected, counts and logs the new client from `peer` as refused and returns
+    /// true: the caller then closes its connection at once.
+    bool refuse_if_full(std::string_view peer, const Listener& listener) {
+        if (!max_clients || stats.active < *max_clients) {
+            return false;
+        }
+        ++stats.refused;
+        log.refused(peer, listener, stats.active);
+        return true;
+    }
 };
 
 /// asio coroutines on one io_context: a coroutine per listener accepting, one per client sending,

@@ -116,9 +116,7 @@ private:
                 continue;
             }
             paused = false;
-            if (context_.full()) {
-                ++context_.stats.refused;
-                context_.log.refused(peer_of(socket), listener, context_.stats.active);
+            if (context_.refuse_if_full(peer_of(socket), listener)) {
                 continue;  // the socket closes here
             }
             spawn(serve_client(std::move(socket), listener));
