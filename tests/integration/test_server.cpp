@@ -181,16 +181,23 @@ std::vector<std::string> session_events(const std::string& log) {
     return events;
 }
 
-BOOST_AUTO_TEST_CASE(blocking_mode_serves_a_second_client_only_after_the_first) {
-    RunningServer server(
-        {"--mode", "blocking", "--num-bytes", "100", "--delay", "0.02", poem_path("alla_sera.txt")});
+/// Two clients download alla_sera.txt at the same time; both must get it whole. Returns the server's
+/// session events after it has stopped cleanly.
+std::vector<std::string> serve_two_clients_at_once(RunningServer& server) {
     auto a = std::async(std::launch::async, [&] { return download(server.port()); });
     auto b = std::async(std::launch::async, [&] { return download(server.port()); });
     BOOST_TEST(a.get().bytes == read_file(poem_path("alla_sera.txt")));
     BOOST_TEST(b.get().bytes == read_file(poem_path("alla_sera.txt")));
     BOOST_REQUIRE(server.stop() == 0);
-    const auto events = session_events(server.out());
+    auto events = session_events(server.out());
     BOOST_REQUIRE_EQUAL(events.size(), 4U);
+    return events;
+}
+
+BOOST_AUTO_TEST_CASE(blocking_mode_serves_a_second_client_only_after_the_first) {
+    RunningServer server(
+        {"--mode", "blocking", "--num-bytes", "100", "--delay", "0.02", poem_path("alla_sera.txt")});
+    const auto events = serve_two_clients_at_once(server);
     // Sequential: the first to connect ends before the second connects.
     BOOST_TEST(events[0].starts_with("+"));
     BOOST_TEST(events[1] == "-" + events[0].substr(1), server.out());
@@ -203,13 +210,7 @@ BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once,
     // Each client takes 11 x 50 ms: served one after the other, the second would connect 0.55 s late.
     RunningServer server(
         {"--mode", mode, "--num-bytes", "50", "--delay", "0.05", poem_path("alla_sera.txt")});
-    auto a = std::async(std::launch::async, [&] { return download(server.port()); });
-    auto b = std::async(std::launch::async, [&] { return download(server.port()); });
-    BOOST_TEST(a.get().bytes == read_file(poem_path("alla_sera.txt")));
-    BOOST_TEST(b.get().bytes == read_file(poem_path("alla_sera.txt")));
-    BOOST_REQUIRE(server.stop() == 0);
-    const auto events = session_events(server.out());
-    BOOST_REQUIRE_EQUAL(events.size(), 4U);
+    const auto events = serve_two_clients_at_once(server);
     BOOST_TEST((events[0].starts_with("+") && events[1].starts_with("+")),
                "the clients were served one after the other:\n"
                    << server.out());
