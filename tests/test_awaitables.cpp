@@ -38,7 +38,7 @@ Task<std::string> read_all(EventLoop& loop, net::Socket& socket) {
 }
 
 /// Bytes waiting to be read on `socket` (FIONREAD).
-bool a_pending(const net::Socket& socket) {
+bool has_unread_bytes(const net::Socket& socket) {
     int waiting = 0;
     ::ioctl(socket.fd(), FIONREAD, &waiting);
     return waiting > 0;
@@ -93,11 +93,11 @@ BOOST_AUTO_TEST_CASE(recv_returns_what_is_there_and_zero_at_end_of_stream) {
     auto writer = [&]() -> Task<void> {
         co_await poetry::sleep(loop, 5ms);
         b.send_all(net::as_bytes("first"));
-        while (a_pending(a)) {
+        while (has_unread_bytes(a)) {
             co_await poetry::sleep(loop, 1ms);
         }
         b.send_all(net::as_bytes("and second"));
-        while (a_pending(a)) {
+        while (has_unread_bytes(a)) {
             co_await poetry::sleep(loop, 1ms);
         }
         b.close();
