@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Each library layer may include only itself, the layers below it and detail/
-# (net <- selectors <- loop <- coro), and only the epoll backend may include <sys/epoll.h>.
+# Each library layer may include only itself, the layers below it, detail/ and metrics/
+# (net <- selectors <- loop <- coro; metrics/ is built with net and stands alone), and only the epoll backend may include <sys/epoll.h>.
 # All layers share one include root, so the compiler alone would not notice a violation.
 set -euo pipefail
 lib="$(cd "$(dirname "$0")/../lib" && pwd)"
 declare -A allowed=(
-    [net]="detail net"
-    [selectors]="detail net selectors"
-    [loop]="detail net selectors loop"
-    [coro]="detail net selectors loop coro"
+    [net]="detail metrics net"
+    [selectors]="detail metrics net selectors"
+    [loop]="detail metrics net selectors loop"
+    [coro]="detail metrics net selectors loop coro"
     [detail]="detail"
+    [metrics]="metrics"
 )
 failures=0
 for layer in "${!allowed[@]}"; do

@@ -410,6 +410,75 @@ BOOST_AUTO_TEST_CASE(ipv6_loopback_listen_and_connect) {
     BOOST_TEST(recv_exactly(server, 3) == "six");
 }
 
+BOOST_AUTO_TEST_CASE(connect_with_a_timeout_returns_a_blocking_connected_socket) {
+    auto listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    std::error_code ec;
+    auto socket = net::connect(listener.local_endpoint(), 2s, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    BOOST_TEST((::fcntl(socket.fd(), F_GETFL) & O_NONBLOCK) == 0);
+    BOOST_TEST(socket.peer_endpoint().to_string() == listener.local_endpoint().to_string());
+}
+
+BOOST_AUTO_TEST_CASE(connect_with_a_timeout_gives_up_on_a_listener_that_never_answers) {
+    // Backlog 0 holds one unaccepted connection; Linux drops the SYNs of the next ones, so their
+    // connect waits for a SYN-ACK that does not come until the queue drains.
+    auto listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0), 0);
+    std::vector<net::Socket> queued;
+    std::error_code ec;
+    for (int attempt = 0; attempt < 8 && ec != std::errc::timed_out; ++attempt) {
+        const auto started = std::chrono::steady_clock::now();
+        auto socket = net::connect(listener.local_endpoint(), 100ms, ec);
+        if (ec == std::errc::timed_out) {
+            BOOST_TEST(!socket.is_open());
+            BOOST_TEST((std::chrono::steady_clock::now() - started >= 90ms));
+        } else {
+            BOOST_TEST_REQUIRE(!ec, ec.message());
+            queued.push_back(std::move(socket));
+        }
+    }
+    BOOST_TEST((ec == std::errc::timed_out), ec.message());
+}
+
+BOOST_AUTO_TEST_CASE(continue_connect_polls_a_connect_to_its_end) {
+    auto listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    std::error_code ec;
+    auto socket = net::start_connect(listener.local_endpoint(), ec);
+    BOOST_TEST_REQUIRE((!ec || ec == std::errc::operation_in_progress), ec.message());
+    int polls = 0;
+    while (!net::continue_connect(socket, listener.local_endpoint(), ec)) {
+        BOOST_TEST_REQUIRE(++polls < 10'000'000);
+    }
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(socket.peer_endpoint().to_string() == listener.local_endpoint().to_string());
+}
+
+BOOST_AUTO_TEST_CASE(continue_connect_to_a_closed_port_ends_refused) {
+    const auto endpoint = net::Endpoint::numeric("127.0.0.1", closed_port());
+    std::error_code ec;
+    auto socket = net::start_connect(endpoint, ec);
+    if (ec == std::errc::connection_refused) {
+        return;  // refused at once: nothing to poll
+    }
+    BOOST_TEST_REQUIRE((ec == std::errc::operation_in_progress), ec.message());
+    int polls = 0;
+    while (!net::continue_connect(socket, endpoint, ec)) {
+        BOOST_TEST_REQUIRE(++polls < 10'000'000);
+    }
+    BOOST_TEST((ec == std::errc::connection_refused), ec.message());
+}
+
+BOOST_AUTO_TEST_CASE(receive_timeout_ends_a_blocking_recv_with_would_block) {
+    auto [a, b] = net::socket_pair();
+    std::error_code ec;
+    a.set_receive_timeout(50ms, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    std::byte buffer[8];
+    const auto started = std::chrono::steady_clock::now();
+    BOOST_TEST(a.recv(buffer, ec) == 0u);
+    BOOST_TEST(detail::is_would_block(ec), ec.message());
+    BOOST_TEST((std::chrono::steady_clock::now() - started >= 40ms));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace poetry::test

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "poetry/detail/syscall.hpp"
 #include "poetry/net/errors.hpp"
 
@@ -66,6 +69,13 @@ void Socket::set_nodelay(bool on) {
 
 void Socket::set_reuse_address(bool on, std::error_code& ec) noexcept {
     set_flag_option(fd(), SOL_SOCKET, SO_REUSEADDR, on, ec);
+}
+
+void Socket::set_receive_timeout(std::chrono::microseconds timeout, std::error_code& ec) noexcept {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+    const timeval value{static_cast<time_t>(seconds.count()),
+                        static_cast<suseconds_t>((timeout - seconds).count())};
+    detail::retry_on_eintr(ec, [&] { return ::setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &value, sizeof(value)); });
 }
 
 std::size_t Socket::recv(std::span<std::byte> buffer, std::error_code& ec, int flags) noexcept {
@@ -185,6 +195,42 @@ Socket connect(const Endpoint& endpoint, std::error_code& ec) {
     }
     ec.clear();
     return socket;
+}
+
+Socket connect(const Endpoint& endpoint, std::chrono::milliseconds timeout, std::error_code& ec) {
+    Socket socket = start_connect(endpoint, ec);
+    if (ec == std::errc::operation_in_progress) {
+        // poll(2) takes whole milliseconds; EINTR restarts the full wait, which only lengthens it.
+        pollfd watch{socket.fd(), POLLOUT, 0};
+        const int ready = detail::retry_on_eintr(
+            ec, [&] { return ::poll(&watch, 1, static_cast<int>(std::min<std::int64_t>(timeout.count(), INT32_MAX))); });
+        if (ready == 0) {
+            ec = std::make_error_code(std::errc::timed_out);
+        } else if (!ec) {
+            ec = socket.pending_error();
+        }
+    }
+    if (!ec) {
+        socket.set_nonblocking(false, ec);
+    }
+    if (ec) {
+        return {};
+    }
+    return socket;
+}
+
+bool continue_connect(const Socket& socket, const Endpoint& endpoint, std::error_code& ec) noexcept {
+    if (::connect(socket.fd(), endpoint.data(), endpoint.size()) == 0 || errno == EISCONN) {
+        ec.clear();
+        return true;
+    }
+    if (errno == EALREADY || errno == EINPROGRESS || errno == EINTR) {
+        ec.clear();
+        return false;
+    }
+    // Linux reports a failed non-blocking connect once, through SO_ERROR or through this call.
+    ec = detail::last_error();
+    return true;
 }
 
 Socket connect(const Address& address, std::error_code& ec) {

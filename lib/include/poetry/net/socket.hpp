@@ -4,6 +4,7 @@
 // whose message names the operation and the peer.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -37,6 +38,9 @@ public:
     void set_nodelay(bool on, std::error_code& ec) noexcept;
     void set_nodelay(bool on = true);
     void set_reuse_address(bool on, std::error_code& ec) noexcept;
+    /// SO_RCVTIMEO: a blocking recv() that waits longer than `timeout` fails with "would block"
+    /// (zero waits forever).
+    void set_receive_timeout(std::chrono::microseconds timeout, std::error_code& ec) noexcept;
 
     /// Reads what is there, up to buffer.size() bytes. Returns 0 at end of stream (ec clear).
     /// On a non-blocking socket (or with MSG_DONTWAIT in `flags`) with nothing to read, ec is
@@ -74,6 +78,15 @@ Socket start_connect(const Endpoint& endpoint, std::error_code& ec);
 
 /// Blocking connect to one endpoint.
 Socket connect(const Endpoint& endpoint, std::error_code& ec);
+
+/// Blocking connect that gives up after `timeout` with std::errc::timed_out. The socket it returns
+/// is blocking.
+Socket connect(const Endpoint& endpoint, std::chrono::milliseconds timeout, std::error_code& ec);
+
+/// One step of a connect started by start_connect, for code that polls instead of waiting: calls
+/// connect(2) again. @returns false while the connection is still being made; true once it is made
+/// (ec clear) or has failed (ec holds why).
+bool continue_connect(const Socket& socket, const Endpoint& endpoint, std::error_code& ec) noexcept;
 
 /// Blocking connect to `address`: resolves it and tries each endpoint in turn; the error is the last one.
 Socket connect(const Address& address, std::error_code& ec);
