@@ -1,0 +1,99 @@
+// One download (a task number and an address), what it ended with, and the events a strategy
+// reports while it runs. Every strategy fills results through a DownloadRecorder, so that "complete",
+// "partial" and "failed" mean the same thing whichever concurrency model produced them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "poetry/net/address.hpp"
+
+namespace poetry::client {
+
+/// A monotonic clock shared by every process on the machine (CLOCK_MONOTONIC), so that times taken
+/// in the processes strategy's children compare with the parent's.
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Seconds = std::chrono::duration<double>;
+
+struct Download {
+    int task = 0;  // 1-based, as in "Task 2: got 50 bytes of poetry from ..."
+    net::Address address;
+    /// The poem's size when the addresses came from the server's ports file: the only way to tell a
+    /// clean close mid-poem from the end of a poem.
+    std::optional<std::size_t> expected_size;
+};
+
+enum class DownloadStatus { complete, partial, failed };
+
+std::string_view to_string(DownloadStatus status) noexcept;
+
+struct DownloadResult {
+    int task = 0;
+    net::Address address{"", 0};
+    DownloadStatus status = DownloadStatus::failed;
+    std::string poem;  // the bytes as received; never decoded
+    std::size_t chunks = 0;
+    TimePoint started{};
+    std::optional<TimePoint> connected;
+    std::optional<TimePoint> first_byte;
+    std::optional<TimePoint> last_byte;
+    TimePoint finished{};
+    std::string error;  // why it is not complete (empty when it is)
+
+    [[nodiscard]] bool complete() const noexcept { return status == DownloadStatus::complete; }
+};
+
+/// What strategies report while they run. Called on one thread at a time (the threads strategy
+/// serialises its workers' calls), in order for each download: connected, chunk..., finished.
+class DownloadObserver {
+public:
+    virtual ~DownloadObserver() = default;
+    virtual void connected(const Download& /*download*/, TimePoint /*at*/) {}
+    virtual void chunk(const Download& /*download*/, std::size_t /*bytes*/, TimePoint /*at*/) {}
+    virtual void finished(const Download& /*download*/, const DownloadResult& /*result*/) {}
+};
+
+/// Collects one download's bytes and times, tells the observer, and decides how it ended.
+class DownloadRecorder {
+public:
+    DownloadRecorder(const Download& download, DownloadObserver& observer, TimePoint started = Clock::now());
+
+    [[nodiscard]] const Download& download() const noexcept { return download_; }
+    [[nodiscard]] std::size_t bytes() const noexcept { return result_.poem.size(); }
+    [[nodiscard]] bool done() const noexcept { return done_; }
+
+    void connected(TimePoint at = Clock::now());
+    void received(std::span<const std::byte> chunk, TimePoint at = Clock::now());
+    /// The server closed the connection: complete, unless the known size says the poem is short
+    /// (partial), too long, or nothing came at all (failed).
+    void end_of_stream(TimePoint at = Clock::now());
+    /// The download failed: partial if some bytes came, failed if none. `reason` is one line.
+    void fail(std::string_view reason, TimePoint at = Clock::now());
+    /// An outcome decided elsewhere (a child process that ran the same recorder).
+    void conclude(DownloadStatus status, std::string_view error, TimePoint at);
+
+    /// The result, once done() (moved out: call once).
+    DownloadResult take_result() noexcept { return std::move(result_); }
+
+private:
+    void finish(DownloadStatus status, std::string error, TimePoint at);
+
+    Download download_;
+    DownloadObserver& observer_;
+    DownloadResult result_;
+    bool done_ = false;
+};
+
+/// "no data for 2.50 s": the reason a download fails on --timeout.
+std::string inactivity_message(Seconds timeout);
+
+/// "connect: Connection refused": a failed operation as one line.
+std::string failure_reason(std::string_view operation, const std::error_code& error);
+
+}  // namespace poetry::client

@@ -1,0 +1,151 @@
+// poetry_client: downloads poems from slow poetry servers with a strategy the user picks, and reports
+// what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed, 2 bad usage.
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+#include "fd_budget.hpp"
+#include "options.hpp"
+#include "reporters/json_report.hpp"
+#include "reporters/poem_files.hpp"
+#include "reporters/progress.hpp"
+#include "reporters/summary.hpp"
+#include "run.hpp"
+#include "targets.hpp"
+
+namespace client = poetry::client;
+
+namespace {
+
+// One process per download stops being an experiment and starts being a fork bomb well before this.
+constexpr std::size_t max_processes_without_pool = 1000;
+
+std::vector<const client::StrategyInfo*> chosen_strategies(const std::string& name) {
+    std::vector<const client::StrategyInfo*> chosen;
+    if (name == "all") {
+        for (const auto& strategy : client::strategies()) {
+            chosen.push_back(&strategy);
+        }
+    } else {
+        chosen.push_back(client::find_strategy(name));
+    }
+    return chosen;
+}
+
+/// Everything that would make a run fail for a reason known in advance. @throws UsageError.
+void check_feasible(const client::ClientOptions& options,
+                    const std::vector<const client::StrategyInfo*>& chosen, std::size_t downloads) {
+    for (const auto* strategy : chosen) {
+        if (strategy->uses_selector && options.settings.selector == "select") {
+            if (auto error = client::select_cannot_watch(downloads)) {
+                throw client::UsageError(*error, false);
+            }
+        }
+        if (strategy->name == "processes" && options.settings.workers == 0 &&
+            downloads > max_processes_without_pool) {
+            throw client::UsageError("--strategy processes would start " + std::to_string(downloads) +
+                                         " processes at once (more than " +
+                                         std::to_string(max_processes_without_pool) + "): use --workers N",
+                                     false);
+        }
+    }
+}
+
+std::vector<client::Target> collect_targets(const client::ClientOptions& options) {
+    std::vector<client::Target> targets;
+    for (const auto& address : options.addresses) {
+        targets.push_back({address, std::nullopt});
+    }
+    if (options.ports_file) {
+        for (auto& target : client::read_ports_file(*options.ports_file)) {
+            targets.push_back(std::move(target));
+        }
+    }
+    return targets;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a server that goes away must be an error code, not a dead client
+    try {
+        const auto options = client::parse_options(argc, argv, std::cout);
+        if (!options) {
+            return 0;
+        }
+        const auto targets = collect_targets(*options);
+        const auto downloads = client::make_downloads(targets, options->connections);
+        const auto chosen = chosen_strategies(options->strategy);
+        check_feasible(*options, chosen, downloads.size());
+        if (options->output_dir) {
+            std::error_code ec;
+            std::filesystem::create_directories(*options->output_dir, ec);
+            if (ec) {
+                throw client::InputError("--output-dir " + options->output_dir->string() + ": " +
+                                         ec.message());
+            }
+        }
+        if (auto warning = client::make_room_for(downloads.size())) {
+            std::cerr << "poetry_client: " << *warning << '\n';
+        }
+
+        const bool several = chosen.size() > 1;
+        client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json);
+        std::vector<client::RunReport> reports;
+        for (const auto* strategy : chosen) {
+            if (several && !options->json) {
+                std::cout << "== " << strategy->name << " ==" << std::endl;
+            }
+            reports.push_back(client::run_strategy(*strategy, downloads, options->settings, progress));
+            if (!options->json) {
+                std::cout << client::summary_line(reports.back()) << std::endl;
+            }
+        }
+
+        bool ok = true;
+        for (const auto& report : reports) {
+            ok = ok && report.all_complete();
+        }
+        const auto differences = client::identity_differences(reports);
+        ok = ok && differences.empty();
+        if (options->json) {
+            client::write_json(std::cout, reports, several);
+        } else if (several) {
+            std::cout << '\n';
+            client::print_comparison(std::cout, reports);
+            if (differences.empty()) {
+                std::cout << "Identity check: every strategy received byte-identical poems\n";
+            } else {
+                std::cout << "Identity check FAILED:\n";
+                for (const auto& difference : differences) {
+                    std::cout << "  " << difference << '\n';
+                }
+            }
+        }
+        if (options->print) {
+            client::print_poems(std::cout, reports.front().results);
+        }
+        if (options->output_dir) {
+            for (const auto& report : reports) {
+                const auto dir = several ? *options->output_dir / report.strategy : *options->output_dir;
+                std::filesystem::create_directories(dir);
+                client::save_poems(dir, report.results);
+            }
+        }
+        std::cout.flush();
+        return ok ? 0 : 1;
+    } catch (const client::UsageError& e) {
+        std::cerr << "poetry_client: " << e.what() << '\n';
+        if (e.show_usage()) {
+            std::cerr << client::usage();
+        }
+        return 2;
+    } catch (const client::InputError& e) {
+        std::cerr << "poetry_client: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "poetry_client: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,160 @@
+#include "options.hpp"
+
+#include <cxxopts.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <ostream>
+
+#include "poetry/selectors/selector.hpp"
+
+namespace poetry::client {
+namespace {
+
+constexpr const char* description =
+    "Downloads one poem from each ADDRESS (PORT, HOST:PORT or [IPv6]:PORT; the host defaults to\n"
+    "127.0.0.1) with the chosen strategy, and reports what it got and what it cost.\n"
+    "Exit status: 0 when every poem arrived whole, 1 when any download failed, 2 for usage errors.\n"
+    "A poem ends when the server closes the connection. Only with --ports-file, which carries each\n"
+    "poem's size, is a poem cut short by a clean close reported as partial; otherwise it looks like a\n"
+    "short poem.\n";
+
+std::string strategy_list() {
+    std::string names;
+    for (const auto& strategy : strategies()) {
+        names += std::string(strategy.name) + ", ";
+    }
+    return names + "all";
+}
+
+cxxopts::Options make_parser() {
+    cxxopts::Options parser("poetry_client", description);
+    parser.positional_help("ADDRESS...");
+    // clang-format off
+    parser.add_options()
+        ("strategy", "How to download: " + strategy_list(),
+         cxxopts::value<std::string>()->default_value("coroutines"), "NAME")
+        ("selector", "For callbacks, futures and coroutines: auto, epoll, poll or select",
+         cxxopts::value<std::string>()->default_value("auto"), "NAME")
+        ("connections", "Download from each address K times at once (load generation)",
+         cxxopts::value<std::string>()->default_value("1"), "K")
+        ("workers", "For processes and threads: a pool of N instead of one per download",
+         cxxopts::value<std::string>(), "N")
+        ("timeout", "A download that receives nothing for S seconds fails (default: wait forever)",
+         cxxopts::value<std::string>(), "S")
+        ("ports-file", "Take the addresses (and each poem's size) from poetry_server's --ports-file",
+         cxxopts::value<std::string>(), "FILE")
+        ("print", "Print the poems after the report")
+        ("output-dir", "Save each poem to DIR/<task>-<host>-<port>.txt (.partial if incomplete)",
+         cxxopts::value<std::string>(), "DIR")
+        ("json", "Print one JSON document instead of the human report")
+        ("q,quiet", "No progress lines: only the summary (and errors)")
+        ("h,help", "Show this help")
+        ("version", "Show the version")
+        ("addresses", "Server addresses", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
+    parser.parse_positional({"addresses"});
+    return parser;
+}
+
+std::size_t parse_count(const std::string& text, std::size_t max, const std::string& flag) {
+    std::size_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < 1 ||
+        value > max) {
+        throw UsageError(flag + ": \"" + text + "\" is not a whole number from 1 to " + std::to_string(max),
+                         false);
+    }
+    return value;
+}
+
+Seconds parse_timeout(const std::string& text) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
+        value <= 0 || value > 86400) {
+        throw UsageError("--timeout: \"" + text + "\" is not a number of seconds above 0 and up to 86400",
+                         false);
+    }
+    return Seconds(value);
+}
+
+std::string parse_selector(const std::string& text) {
+    if (text == "auto") {
+        return text;
+    }
+    std::string known = "auto";
+    for (const auto& name : selector_names()) {
+        if (name == text) {
+            return text;
+        }
+        known += ", " + std::string(name);
+    }
+    throw UsageError("--selector: \"" + text + "\" is not one of " + known, false);
+}
+
+}  // namespace
+
+std::string usage() {
+    return make_parser().help();
+}
+
+std::optional<ClientOptions> parse_options(int argc, const char* const* argv, std::ostream& out) {
+    auto parser = make_parser();
+    cxxopts::ParseResult parsed;
+    try {
+        parsed = parser.parse(argc, argv);
+    } catch (const cxxopts::exceptions::exception& e) {
+        throw UsageError(e.what(), true);
+    }
+    if (parsed.count("help") != 0) {
+        out << parser.help();
+        return std::nullopt;
+    }
+    if (parsed.count("version") != 0) {
+        out << "poetry_client " << POETRY_VERSION << '\n';
+        return std::nullopt;
+    }
+
+    ClientOptions options;
+    if (parsed.count("addresses") != 0) {
+        for (const auto& text : parsed["addresses"].as<std::vector<std::string>>()) {
+            try {
+                options.addresses.push_back(net::Address::parse(text));
+            } catch (const std::invalid_argument& e) {
+                throw UsageError(e.what(), false);
+            }
+        }
+    }
+    if (parsed.count("ports-file") != 0) {
+        options.ports_file = parsed["ports-file"].as<std::string>();
+    }
+    if (options.addresses.empty() && !options.ports_file) {
+        throw UsageError("no address given: name at least one server address or a --ports-file", true);
+    }
+
+    options.strategy = parsed["strategy"].as<std::string>();
+    if (options.strategy != "all" && find_strategy(options.strategy) == nullptr) {
+        throw UsageError("--strategy: \"" + options.strategy + "\" is not one of " + strategy_list(), false);
+    }
+    options.settings.selector = parse_selector(parsed["selector"].as<std::string>());
+    options.connections = parse_count(parsed["connections"].as<std::string>(), 1'000'000, "--connections");
+    if (parsed.count("workers") != 0) {
+        options.settings.workers = parse_count(parsed["workers"].as<std::string>(), 100'000, "--workers");
+    }
+    if (parsed.count("timeout") != 0) {
+        options.settings.timeout = parse_timeout(parsed["timeout"].as<std::string>());
+    }
+    options.print = parsed.count("print") != 0;
+    if (parsed.count("output-dir") != 0) {
+        options.output_dir = parsed["output-dir"].as<std::string>();
+    }
+    options.json = parsed.count("json") != 0;
+    options.quiet = parsed.count("quiet") != 0;
+    if (options.json && options.print) {
+        throw UsageError("--json and --print cannot be used together: both write to stdout", false);
+    }
+    return options;
+}
+
+}  // namespace poetry::client

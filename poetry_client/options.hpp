@@ -1,0 +1,47 @@
+// The client's command line (cxxopts), turned into plain values.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "poetry/net/address.hpp"
+#include "strategy.hpp"
+
+namespace poetry::client {
+
+struct ClientOptions {
+    std::vector<net::Address> addresses;  // from the command line
+    std::optional<std::filesystem::path> ports_file;
+    std::string strategy = "coroutines";  // a registered name, or "all"
+    StrategySettings settings;
+    std::size_t connections = 1;  // downloads per address, all at once
+    bool print = false;
+    std::optional<std::filesystem::path> output_dir;
+    bool json = false;
+    bool quiet = false;
+};
+
+/// A bad command line: what() is the one line for stderr; show_usage asks for the usage text too.
+class UsageError : public std::runtime_error {
+public:
+    UsageError(const std::string& message, bool show_usage)
+        : std::runtime_error(message), show_usage_(show_usage) {}
+    [[nodiscard]] bool show_usage() const noexcept { return show_usage_; }
+
+private:
+    bool show_usage_;
+};
+
+/// Parses the command line. Returns nullopt when --help or --version was asked for and has been
+/// printed on `out`. @throws UsageError.
+std::optional<ClientOptions> parse_options(int argc, const char* const* argv, std::ostream& out);
+
+/// The usage text (--help).
+std::string usage();
+
+}  // namespace poetry::client

@@ -1,0 +1,34 @@
+// Runs one strategy and measures it the same way for every strategy (wall clock, CPU user and system
+// including waited-for children, peak resident memory), so that the comparison table is fair.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "download.hpp"
+#include "poetry/metrics/resource_usage.hpp"
+#include "strategy.hpp"
+
+namespace poetry::client {
+
+struct RunReport {
+    std::string strategy;
+    std::vector<DownloadResult> results;
+    TimePoint started{};
+    Seconds wall{};
+    metrics::CpuTimes cpu;
+    std::size_t peak_rss_bytes = 0;
+
+    [[nodiscard]] std::size_t complete() const noexcept;
+    [[nodiscard]] std::size_t partial() const noexcept;
+    [[nodiscard]] std::size_t failed() const noexcept;
+    [[nodiscard]] std::size_t bytes() const noexcept;
+    [[nodiscard]] bool all_complete() const noexcept { return complete() == results.size(); }
+};
+
+RunReport run_strategy(const StrategyInfo& strategy, std::span<const Download> downloads,
+                       const StrategySettings& settings, DownloadObserver& observer);
+
+}  // namespace poetry::client

@@ -1,0 +1,219 @@
+// asio: asio's own io_context on the calling thread and a C++20 coroutine per download, started with
+// co_spawn. The production-grade comparison point for the coroutines on the library's event loop.
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strategy.hpp"
+
+namespace poetry::client {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+// asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+constexpr std::size_t buffer_size = 64 * 1024;
+
+// --timeout is a double: one of centuries must not overflow the clock's integer nanoseconds.
+Clock::duration to_clock_duration(Seconds timeout) {
+    constexpr auto longest = std::chrono::hours(24 * 365 * 100);
+    return timeout >= longest ? std::chrono::duration_cast<Clock::duration>(longest)
+                              : std::chrono::ceil<Clock::duration>(timeout);
+}
+
+/// One line for an exception caught by a catch (...).
+std::string unexpected_error(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return std::string("unexpected error: ") + e.what();
+    } catch (...) {
+        return "unexpected error";
+    }
+}
+
+class AsioDownloads {
+public:
+    AsioDownloads(std::span<const Download> downloads, const StrategySettings& settings,
+                  DownloadObserver& observer) {
+        if (settings.timeout) {
+            timeout_ = *settings.timeout;
+            timeout_step_ = to_clock_duration(*settings.timeout);
+        }
+        for (const Download& download : downloads) {
+            recorders_.emplace_back(download, observer);
+        }
+    }
+
+    std::vector<DownloadResult> run() {
+        for (DownloadRecorder& recorder : recorders_) {
+            asio::co_spawn(io_, download(recorder), [&recorder](const std::exception_ptr& error) {
+                // Nothing may leave this handler: an exception here would end io_.run() and abandon
+                // every other download. Only an observer that throws from finished() gets this far.
+                if (error && !recorder.done()) {
+                    try {
+                        recorder.fail(unexpected_error(error));
+                    } catch (...) {
+                    }
+                }
+            });
+        }
+        io_.run();
+
+        std::vector<DownloadResult> results;
+        results.reserve(recorders_.size());
+        for (DownloadRecorder& recorder : recorders_) {
+            if (!recorder.done()) {
+                recorder.fail("asio: the download's coroutine ended without an outcome");
+            }
+            results.push_back(recorder.take_result());
+        }
+        return results;
+    }
+
+private:
+    awaitable<void> download(DownloadRecorder& recorder) {
+        try {
+            // Lives in this frame, which outlasts both coroutines below: the || operator returns only
+            // once the loser has finished cancelling.
+            TimePoint deadline = Clock::now() + timeout_step_;
+            if (timeout_) {
+                co_await (fetch(recorder, deadline) || watchdog(recorder, deadline));
+            } else {
+                co_await fetch(recorder, deadline);
+            }
+        } catch (...) {
+            recorder.fail(unexpected_error(std::current_exception()));
+        }
+    }
+
+    /// Resolve, connect and read to the end. Every co_await is followed by a done() check: once the
+    /// watchdog has failed the download, a completion that was already queued must not report more.
+    awaitable<void> fetch(DownloadRecorder& recorder, TimePoint& deadline) {
+        try {
+            const net::Address& address = recorder.download().address;
+            // getaddrinfo runs on asio's resolver thread and cannot be interrupted, so a timed-out
+            // download whose host is slow to resolve holds up io_.run() (not the others) until it ends.
+            tcp::resolver resolver(io_);
+            auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+                address.host(), std::to_string(address.port()), tcp::resolver::numeric_service, use_tuple);
+            if (recorder.done()) {
+                co_return;
+            }
+            if (resolve_ec) {
+                recorder.fail(failure_reason("resolve", resolve_ec));
+                co_return;
+            }
+
+            tcp::socket socket(io_);
+            auto [connect_ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
+            if (recorder.done()) {
+                co_return;
+            }
+            if (connect_ec) {
+                recorder.fail(failure_reason("connect", connect_ec));
+                co_return;
+            }
+            recorder.connected();
+            deadline = Clock::now() + timeout_step_;  // like every strategy: connecting counts as activity
+
+            // read_some below must report "not yet" rather than block the one thread every download runs on.
+            std::error_code ec;
+            socket.non_blocking(true, ec);
+            if (ec) {
+                recorder.fail(failure_reason("set non-blocking", ec));
+                co_return;
+            }
+            for (;;) {
+                // Wait for data, then read it ourselves, rather than async_read_some: asio performs that
+                // recv early (speculatively on initiation, or in the reactor) and resumes us later, so
+                // with one buffer for all downloads another download's data could land in it first.
+                // Reading in this step and copying at once keeps the shared buffer safe.
+                auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, use_tuple);
+                if (recorder.done()) {
+                    co_return;
+                }
+                if (wait_ec) {
+                    recorder.fail(failure_reason("recv", wait_ec));
+                    co_return;
+                }
+                const std::size_t n = socket.read_some(asio::buffer(buffer_), ec);
+                if (ec == asio::error::would_block) {
+                    continue;  // a spurious wake-up: nothing to read after all
+                }
+                if (ec == asio::error::eof) {
+                    recorder.end_of_stream();
+                    co_return;
+                }
+                if (ec) {
+                    recorder.fail(failure_reason("recv", ec));
+                    co_return;
+                }
+                const TimePoint now = Clock::now();
+                deadline = now + timeout_step_;
+                recorder.received(std::span<const std::byte>(buffer_).first(n), now);
+            }
+        } catch (...) {
+            // Swallowed here, not in download(): an exception out of this coroutine would not count as
+            // winning the ||, which would leave the watchdog to report a time-out instead.
+            recorder.fail(unexpected_error(std::current_exception()));
+        }
+    }
+
+    /// Sleeps until the deadline, and again while fetch() keeps moving it: a chunk costs fetch() one
+    /// assignment, not a timer reset. Returns when the deadline stood still (the download is failed) or
+    /// when fetch() finished first and the || cancelled the wait.
+    awaitable<void> watchdog(DownloadRecorder& recorder, const TimePoint& deadline) {
+        try {
+            asio::steady_timer timer(io_);
+            TimePoint waited_for = deadline;
+            for (;;) {
+                timer.expires_at(waited_for);
+                auto [ec] = co_await timer.async_wait(use_tuple);
+                if (ec || recorder.done()) {
+                    co_return;
+                }
+                if (deadline == waited_for) {
+                    recorder.fail(inactivity_message(*timeout_));
+                    co_return;
+                }
+                waited_for = deadline;
+            }
+        } catch (...) {
+            recorder.fail(unexpected_error(std::current_exception()));
+        }
+    }
+
+    std::optional<Seconds> timeout_;
+    Clock::duration timeout_step_{};
+    // One buffer for every download, not one each (64 KiB each would be 640 MB at 10,000): they take
+    // turns on one thread, and each chunk is copied into its recorder in the step that read it.
+    std::vector<std::byte> buffer_ = std::vector<std::byte>(buffer_size);
+    // A deque, so that recorders never move while coroutines hold references to them.
+    std::deque<DownloadRecorder> recorders_;
+    // Last, so that it is destroyed first: should run() ever leave coroutines suspended, their frames
+    // (which refer to the members above) go with it.
+    asio::io_context io_{1};
+};
+
+}  // namespace
+
+std::vector<DownloadResult> download_asio(std::span<const Download> downloads,
+                                          const StrategySettings& settings, DownloadObserver& observer) {
+    return AsioDownloads(downloads, settings, observer).run();
+}
+
+}  // namespace poetry::client

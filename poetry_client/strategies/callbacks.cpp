@@ -1,0 +1,162 @@
+// callbacks: the library's event loop and selector, with one callback object per download that moves
+// through connecting -> reading -> done as the loop reports its socket writable, then readable.
+// Nothing waits: every step is a callback, so all downloads advance together on one thread.
+#include <deque>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "poetry/detail/syscall.hpp"
+#include "poetry/loop/event_loop.hpp"
+#include "poetry/net/socket.hpp"
+#include "strategies/inactivity_timer.hpp"
+#include "strategy.hpp"
+
+namespace poetry::client {
+namespace {
+
+class PoemProtocol {
+public:
+    PoemProtocol(EventLoop& loop, const Download& download, DownloadObserver& observer,
+                 std::span<std::byte> buffer, std::optional<Seconds> timeout, std::function<void()> on_done)
+        : loop_(loop),
+          recorder_(download, observer),
+          buffer_(buffer),
+          timeout_(timeout),
+          timer_(loop, timeout, [this] { fail(inactivity_message(*timeout_)); }),
+          on_done_(std::move(on_done)) {}
+    PoemProtocol(const PoemProtocol&) = delete;
+    PoemProtocol& operator=(const PoemProtocol&) = delete;
+
+    void start() {
+        std::error_code ec;
+        endpoints_ = net::resolve(recorder_.download().address, ec);
+        if (ec) {
+            fail(failure_reason("resolve", ec));
+            return;
+        }
+        timer_.start();
+        connect_next(ec);
+    }
+
+    DownloadResult take_result() { return recorder_.take_result(); }
+
+private:
+    // Tries the endpoints in turn; `ec` is the previous one's failure, reported if none is left.
+    void connect_next(std::error_code ec) {
+        while (next_endpoint_ < endpoints_.size()) {
+            socket_ = net::start_connect(endpoints_[next_endpoint_++], ec);
+            if (!ec) {
+                connected();
+                return;
+            }
+            if (ec == std::errc::operation_in_progress) {
+                watch([this] { connect_finished(); }, &EventLoop::add_writer);
+                return;
+            }
+        }
+        fail(failure_reason("connect", ec));
+    }
+
+    void connect_finished() {
+        loop_.remove_writer(socket_.fd());
+        if (const auto ec = socket_.pending_error()) {
+            socket_.close();
+            connect_next(ec);
+            return;
+        }
+        connected();
+    }
+
+    void connected() {
+        recorder_.connected();
+        timer_.touch();
+        watch([this] { readable(); }, &EventLoop::add_reader);
+    }
+
+    // One recv per readiness, like asyncio's transports: a flood from one server cannot starve the rest.
+    void readable() {
+        std::error_code ec;
+        const std::size_t n = socket_.recv(buffer_, ec);
+        if (detail::is_would_block(ec)) {
+            return;
+        }
+        if (ec) {
+            fail(failure_reason("recv", ec));
+        } else if (n == 0) {
+            recorder_.end_of_stream();
+            done();
+        } else {
+            timer_.touch();
+            recorder_.received(buffer_.first(n));
+        }
+    }
+
+    // add_reader/add_writer refuse an fd the selector cannot watch (select's FD_SETSIZE).
+    void watch(Callback callback, void (EventLoop::*add)(int, Callback)) {
+        try {
+            (loop_.*add)(socket_.fd(), std::move(callback));
+        } catch (const std::exception& e) {
+            fail(std::string("watch socket: ") + e.what());
+        }
+    }
+
+    void fail(const std::string& reason) {
+        recorder_.fail(reason);
+        done();
+    }
+
+    void done() {
+        if (std::exchange(done_, true)) {
+            return;
+        }
+        if (socket_) {
+            loop_.remove_reader(socket_.fd());
+            loop_.remove_writer(socket_.fd());
+            socket_.close();
+        }
+        timer_.stop();
+        on_done_();
+    }
+
+    EventLoop& loop_;
+    DownloadRecorder recorder_;
+    std::span<std::byte> buffer_;
+    std::optional<Seconds> timeout_;
+    InactivityTimer timer_;
+    std::function<void()> on_done_;
+    std::vector<net::Endpoint> endpoints_;
+    std::size_t next_endpoint_ = 0;
+    net::Socket socket_;
+    bool done_ = false;
+};
+
+}  // namespace
+
+std::vector<DownloadResult> download_callbacks(std::span<const Download> downloads,
+                                               const StrategySettings& settings, DownloadObserver& observer) {
+    EventLoop loop(make_selector(settings.selector));
+    // One receive buffer for all: they run on one thread and each chunk is copied out at once.
+    std::vector<std::byte> buffer(64 * 1024);
+    std::size_t remaining = downloads.size();
+    std::deque<PoemProtocol> protocols;  // stable addresses: the loop's callbacks point at them
+    for (const auto& download : downloads) {
+        auto& protocol = protocols.emplace_back(loop, download, observer, buffer, settings.timeout, [&] {
+            if (--remaining == 0) {
+                loop.stop();
+            }
+        });
+        loop.call_soon([&protocol] { protocol.start(); });
+    }
+    if (remaining > 0) {
+        loop.run_forever();
+    }
+    std::vector<DownloadResult> results;
+    results.reserve(downloads.size());
+    for (auto& protocol : protocols) {
+        results.push_back(protocol.take_result());
+    }
+    return results;
+}
+
+}  // namespace poetry::client

@@ -1,0 +1,262 @@
+// futures: the callback layer's Futures, chained. Connecting returns a future; its completion starts
+// the reads (then()); each read is a future of one chunk; each poem is a future that completes at the
+// end of the stream. This is Twisted's Deferred style on our loop.
+#include <deque>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "poetry/detail/syscall.hpp"
+#include "poetry/loop/future.hpp"
+#include "poetry/net/socket.hpp"
+#include "strategies/inactivity_timer.hpp"
+#include "strategy.hpp"
+
+namespace poetry::client {
+namespace {
+
+// ---- futures of socket operations ----------------------------------------------------------------
+
+/// A reader or writer callback owned by the future it will complete: when the future is cancelled or
+/// dropped, the callback goes with it.
+class FdWatch final : public FutureProducer {
+public:
+    FdWatch(EventLoop& loop, int fd, EventMask direction, Callback callback)
+        : loop_(loop), fd_(fd), direction_(direction) {
+        direction == EventMask::read ? loop.add_reader(fd, std::move(callback))
+                                     : loop.add_writer(fd, std::move(callback));
+    }
+    FdWatch(const FdWatch&) = delete;
+    FdWatch& operator=(const FdWatch&) = delete;
+    ~FdWatch() override {
+        direction_ == EventMask::read ? loop_.remove_reader(fd_) : loop_.remove_writer(fd_);
+    }
+
+private:
+    EventLoop& loop_;
+    int fd_;
+    EventMask direction_;
+};
+
+/// A connected socket from the first of `endpoints` that accepts, or the last one's error.
+class Connector final : public FutureProducer {
+public:
+    Connector(EventLoop& loop, std::vector<net::Endpoint> endpoints, WeakFuture<net::Socket> target)
+        : loop_(loop), endpoints_(std::move(endpoints)), target_(std::move(target)) {}
+
+    void connect_next(std::error_code ec) {
+        watch_.reset();
+        while (next_ < endpoints_.size()) {
+            socket_ = net::start_connect(endpoints_[next_++], ec);
+            if (!ec) {
+                return complete({});
+            }
+            if (ec == std::errc::operation_in_progress) {
+                watch();
+                return;
+            }
+        }
+        complete(ec);
+    }
+
+private:
+    void watch() {
+        try {
+            watch_ = std::make_unique<FdWatch>(loop_, socket_.fd(), EventMask::write, [this] {
+                const auto error = socket_.pending_error();
+                error ? connect_next(error) : complete({});
+            });
+        } catch (...) {  // a selector that cannot take the fd (select's FD_SETSIZE)
+            if (auto future = target_.lock(); future && !future->done()) {
+                future->set_exception(std::current_exception());
+            }
+        }
+    }
+
+    void complete(std::error_code ec) {
+        watch_.reset();
+        if (auto future = target_.lock(); future && !future->done()) {
+            ec ? future->set_exception(std::make_exception_ptr(std::system_error(ec, "connect")))
+               : future->set_result(std::move(socket_));
+        }
+    }
+
+    EventLoop& loop_;
+    std::vector<net::Endpoint> endpoints_;
+    WeakFuture<net::Socket> target_;
+    std::size_t next_ = 0;
+    net::Socket socket_;
+    std::unique_ptr<FdWatch> watch_;
+};
+
+Future<net::Socket> connect_async(EventLoop& loop, std::vector<net::Endpoint> endpoints) {
+    Future<net::Socket> future(loop);
+    auto connector = std::make_unique<Connector>(loop, std::move(endpoints), future.weak());
+    auto& started = *connector;
+    future.set_producer(std::move(connector));
+    started.connect_next(std::make_error_code(std::errc::address_not_available));
+    return future;
+}
+
+/// Completes `future` with what one recv gives: the bytes as a string (empty at the end of the
+/// stream). The bytes are copied out of the shared buffer at once, because the future's callbacks
+/// run later, after other downloads have used the buffer. @returns false if it would block.
+bool try_recv(net::Socket& socket, std::span<std::byte> buffer, Future<std::string>& future) {
+    std::error_code ec;
+    const std::size_t n = socket.recv(buffer, ec);
+    if (detail::is_would_block(ec)) {
+        return false;
+    }
+    if (ec) {
+        future.set_exception(std::make_exception_ptr(std::system_error(ec, "recv")));
+    } else {
+        future.set_result(std::string(reinterpret_cast<const char*>(buffer.data()), n));
+    }
+    return true;
+}
+
+/// The next chunk from `socket`: tried at once, and when the socket is readable if it would block.
+Future<std::string> recv_async(EventLoop& loop, net::Socket& socket, std::span<std::byte> buffer) {
+    Future<std::string> future(loop);
+    if (try_recv(socket, buffer, future)) {
+        return future;
+    }
+    try {
+        future.set_producer(std::make_unique<FdWatch>(
+            loop, socket.fd(), EventMask::read, [&socket, buffer, weak = future.weak()] {
+                if (auto pending = weak.lock();
+                    pending && !pending->done() && try_recv(socket, buffer, *pending)) {
+                    pending->set_producer(nullptr);  // done: stop watching the socket
+                }
+            }));
+    } catch (...) {
+        future.set_exception(std::current_exception());
+    }
+    return future;
+}
+
+// ---- one poem ------------------------------------------------------------------------------------
+
+/// What the continuations of one download share. The futures it holds are the ones still pending,
+/// so that a timeout can cancel whichever step is under way.
+struct PoemFetch {
+    PoemFetch(EventLoop& event_loop, const Download& download, DownloadObserver& observer,
+              std::span<std::byte> receive_buffer, std::optional<Seconds> timeout)
+        : loop(event_loop),
+          recorder(download, observer),
+          buffer(receive_buffer),
+          poem(event_loop),
+          timer(event_loop, timeout, [this] { time_out(); }) {}
+
+    void time_out() {
+        timed_out = true;
+        if (connecting && !connecting->done()) {
+            connecting->cancel();
+        }
+        if (reading && !reading->done()) {
+            reading->cancel();
+        }
+    }
+
+    EventLoop& loop;
+    DownloadRecorder recorder;
+    std::span<std::byte> buffer;
+    net::Socket socket;
+    std::optional<Future<net::Socket>> connecting;
+    std::optional<Future<std::string>> reading;
+    Future<void> poem;  // completes at the end of the stream
+    InactivityTimer timer;
+    bool timed_out = false;
+};
+
+/// Reads the next chunk, and from its completion the one after: a chain of one future per chunk.
+/// (Returning each next future from then() would nest them, keeping every chunk's future alive until
+/// the poem ends; completing one poem future keeps memory flat.)
+void read_next(const std::shared_ptr<PoemFetch>& fetch) {
+    fetch->reading = recv_async(fetch->loop, fetch->socket, fetch->buffer);
+    fetch->reading->add_done_callback([fetch](Future<std::string>& chunk) {
+        if (auto error = chunk.exception()) {
+            fetch->poem.set_exception(error);
+            return;
+        }
+        const std::string& data = chunk.result();
+        if (data.empty()) {
+            fetch->poem.set_result();
+            return;
+        }
+        fetch->timer.touch();
+        fetch->recorder.received(std::as_bytes(std::span(data)));
+        read_next(fetch);
+    });
+}
+
+/// The whole download: a future that completes when the poem has ended (or failed).
+Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
+    std::error_code ec;
+    auto endpoints = net::resolve(fetch->recorder.download().address, ec);
+    if (ec) {
+        Future<void> failed(fetch->loop);
+        failed.set_exception(std::make_exception_ptr(std::system_error(ec, "resolve")));
+        return failed;
+    }
+    fetch->timer.start();
+    fetch->connecting = connect_async(fetch->loop, std::move(endpoints));
+    return fetch->connecting->then([fetch](net::Socket socket) {
+        fetch->socket = std::move(socket);
+        fetch->recorder.connected();
+        fetch->timer.touch();
+        read_next(fetch);
+        return fetch->poem;
+    });
+}
+
+std::string describe(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+}  // namespace
+
+std::vector<DownloadResult> download_futures(std::span<const Download> downloads,
+                                             const StrategySettings& settings, DownloadObserver& observer) {
+    EventLoop loop(make_selector(settings.selector));
+    std::vector<std::byte> buffer(64 * 1024);  // shared: try_recv copies each chunk out at once
+    std::size_t remaining = downloads.size();
+    std::vector<std::shared_ptr<PoemFetch>> fetches;
+    fetches.reserve(downloads.size());
+    for (const auto& download : downloads) {
+        auto fetch = std::make_shared<PoemFetch>(loop, download, observer, buffer, settings.timeout);
+        fetches.push_back(fetch);
+        loop.call_soon([&, fetch] {
+            fetch_poem(fetch).add_done_callback([&, fetch](Future<void>& poem) {
+                fetch->timer.stop();
+                fetch->socket.close();
+                if (fetch->timed_out) {
+                    fetch->recorder.fail(inactivity_message(*settings.timeout));
+                } else if (auto error = poem.exception()) {
+                    fetch->recorder.fail(describe(error));
+                } else {
+                    fetch->recorder.end_of_stream();
+                }
+                if (--remaining == 0) {
+                    loop.stop();
+                }
+            });
+        });
+    }
+    if (remaining > 0) {
+        loop.run_forever();
+    }
+    std::vector<DownloadResult> results;
+    results.reserve(fetches.size());
+    for (auto& fetch : fetches) {
+        results.push_back(fetch->recorder.take_result());
+    }
+    return results;
+}
+
+}  // namespace poetry::client
