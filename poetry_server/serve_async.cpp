@@ -25,6 +25,11 @@ using Clock = std::chrono::steady_clock;
 // asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr auto accept_pause = std::chrono::milliseconds(100);
+// Connections taken from the backlog per wake-up of an acceptor (nginx's multi_accept): one trip through
+// the scheduler per connection cannot keep up with thousands of clients connecting at once, and once the
+// backlog is full the kernel drops handshakes, which clients retry only a second later. Bounded, so that
+// a storm of connections cannot hold up the chunks of the clients already served.
+constexpr int accept_batch = 64;
 
 // Standalone asio reports errno values in its own system category, which does not compare equal to
 // std::errc conditions: compare the numbers within that category.
@@ -56,6 +61,7 @@ public:
         for (Listener& listener : context_.listeners) {
             const auto protocol = listener.endpoint.family() == AF_INET6 ? tcp::v6() : tcp::v4();
             acceptors_.emplace_back(io_, protocol, listener.socket.release());
+            acceptors_.back().non_blocking(true);  // for the batch of synchronous accepts
         }
         for (std::size_t i = 0; i < acceptors_.size(); ++i) {
             spawn(accept_clients(acceptors_[i], context_.listeners[i]));
@@ -116,11 +122,24 @@ private:
                 continue;
             }
             paused = false;
-            if (context_.refuse_if_full(peer_of(socket), listener)) {
-                continue;  // the socket closes here
+            admit(std::move(socket), listener);
+            // The acceptor is non-blocking: these take what is queued now and stop at "would block".
+            // Any other error is left to the next async_accept, which pauses if it persists.
+            for (int i = 1; i < accept_batch && !stopping_; ++i) {
+                tcp::socket next = acceptor.accept(ec);
+                if (ec) {
+                    break;
+                }
+                admit(std::move(next), listener);
             }
-            spawn(serve_client(std::move(socket), listener));
         }
+    }
+
+    void admit(tcp::socket socket, const Listener& listener) {
+        if (context_.refuse_if_full(peer_of(socket), listener)) {
+            return;  // the socket closes here
+        }
+        spawn(serve_client(std::move(socket), listener));
     }
 
     awaitable<void> serve_client(tcp::socket socket, const Listener& listener) {
