@@ -68,10 +68,6 @@ void DownloadRecorder::fail(std::string_view reason, TimePoint at) {
     finish(bytes() > 0 ? DownloadStatus::partial : DownloadStatus::failed, std::string(reason), at);
 }
 
-void DownloadRecorder::conclude(DownloadStatus status, std::string_view error, TimePoint at) {
-    finish(status, std::string(error), at);
-}
-
 void DownloadRecorder::finish(DownloadStatus status, std::string error, TimePoint at) {
     if (done_) {
         return;  // the first outcome stands (a timeout racing the end of the poem)

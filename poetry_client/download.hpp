@@ -75,8 +75,6 @@ public:
     void end_of_stream(TimePoint at = Clock::now());
     /// The download failed: partial if some bytes came, failed if none. `reason` is one line.
     void fail(std::string_view reason, TimePoint at = Clock::now());
-    /// An outcome decided elsewhere (a child process that ran the same recorder).
-    void conclude(DownloadStatus status, std::string_view error, TimePoint at);
 
     /// The result, once done() (moved out: call once).
     DownloadResult take_result() noexcept { return std::move(result_); }

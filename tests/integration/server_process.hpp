@@ -82,6 +82,7 @@ public:
 
     [[nodiscard]] const std::vector<ListenerInfo>& listeners() const noexcept { return listeners_; }
     [[nodiscard]] std::uint16_t port(std::size_t i = 0) const { return listeners_.at(i).port; }
+    [[nodiscard]] std::filesystem::path ports_file() const { return dir_ / "ports.json"; }
     [[nodiscard]] std::string out() const { return read_file(dir_ / "out"); }
     [[nodiscard]] std::string err() const { return read_file(dir_ / "err"); }
     [[nodiscard]] bool running() { return process_.running(); }
