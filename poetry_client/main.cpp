@@ -1,5 +1,6 @@
 // poetry_client: downloads poems from slow poetry servers with a strategy the user picks, and reports
 // what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed, 2 bad usage.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -33,22 +34,31 @@ std::vector<const client::StrategyInfo*> chosen_strategies(const std::string& na
     return chosen;
 }
 
-/// Everything that would make a run fail for a reason known in advance. @throws UsageError.
+/// Everything that would make a run fail for a reason known in advance, all named in one message
+/// (so that fixing one does not merely reveal the next). @throws UsageError.
 void check_feasible(const client::ClientOptions& options,
                     const std::vector<const client::StrategyInfo*>& chosen, std::size_t downloads) {
-    for (const auto* strategy : chosen) {
-        if (strategy->uses_selector && options.settings.selector == "select") {
-            if (auto error = client::select_cannot_watch(downloads)) {
-                throw client::UsageError(*error, false);
-            }
+    std::string problems;
+    const auto add = [&problems](const std::string& problem) {
+        problems += (problems.empty() ? "" : "; ") + problem;
+    };
+    const bool on_select =
+        options.settings.selector == "select" &&
+        std::any_of(chosen.begin(), chosen.end(), [](auto* s) { return s->uses_selector; });
+    if (on_select) {
+        if (auto error = client::select_cannot_watch(downloads)) {
+            add(*error);
         }
-        if (strategy->name == "processes" && options.settings.workers == 0 &&
-            downloads > max_processes_without_pool) {
-            throw client::UsageError("--strategy processes would start " + std::to_string(downloads) +
-                                         " processes at once (more than " +
-                                         std::to_string(max_processes_without_pool) + "): use --workers N",
-                                     false);
-        }
+    }
+    const bool forks =
+        std::any_of(chosen.begin(), chosen.end(), [](auto* s) { return s->name == "processes"; });
+    if (forks && options.settings.workers == 0 && downloads > max_processes_without_pool) {
+        add("--strategy processes would start " + std::to_string(downloads) +
+            " processes at once (more than " + std::to_string(max_processes_without_pool) +
+            "): use --workers N");
+    }
+    if (!problems.empty()) {
+        throw client::UsageError(problems, false);
     }
 }
 

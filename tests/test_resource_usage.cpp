@@ -1,11 +1,11 @@
 // metrics::resource_usage: CPU time and peak memory, of this process and of waited-for children.
 #include "poetry/metrics/resource_usage.hpp"
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <memory>
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,16 +14,26 @@ namespace {
 
 constexpr std::size_t mebibyte = 1024 * 1024;
 
-/// Allocates `size` bytes and writes to every page, so that they are resident. The writes go through
-/// a volatile pointer: the optimiser removes a memset into memory that is freed unread.
-std::unique_ptr<char[]> touched(std::size_t size) {
-    auto block = std::make_unique_for_overwrite<char[]>(size);
-    volatile char* bytes = block.get();
-    for (std::size_t i = 0; i < size; i += 4096) {
-        bytes[i] = 1;
+/// `size` bytes written page by page, so that they are resident; mapped directly, so that unmapping
+/// returns them at once (a sanitizer's allocator would keep freed memory in quarantine).
+class TouchedMemory {
+public:
+    explicit TouchedMemory(std::size_t size) : size_(size) {
+        void* block = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        BOOST_TEST_REQUIRE(block != MAP_FAILED);
+        bytes_ = static_cast<volatile char*>(block);
+        for (std::size_t i = 0; i < size; i += 4096) {
+            bytes_[i] = 1;
+        }
     }
-    return block;
-}
+    TouchedMemory(const TouchedMemory&) = delete;
+    TouchedMemory& operator=(const TouchedMemory&) = delete;
+    ~TouchedMemory() { ::munmap(const_cast<char*>(bytes_), size_); }
+
+private:
+    std::size_t size_;
+    volatile char* bytes_ = nullptr;
+};
 
 }  // namespace
 
@@ -44,7 +54,7 @@ BOOST_AUTO_TEST_CASE(cpu_times_grow_with_busy_work_and_subtract) {
 
 BOOST_AUTO_TEST_CASE(peak_rss_sees_touched_memory_and_reset_starts_a_new_peak) {
     {
-        const auto block = touched(64 * mebibyte);
+        const TouchedMemory block(64 * mebibyte);
         BOOST_TEST(metrics::peak_rss_bytes() >= 64 * mebibyte);
     }
     const std::size_t old_peak = metrics::peak_rss_bytes();
@@ -60,9 +70,9 @@ BOOST_AUTO_TEST_CASE(cpu_and_peak_of_a_waited_for_child_count) {
     const pid_t child = ::fork();
     BOOST_TEST_REQUIRE(child >= 0);
     if (child == 0) {
-        const auto block = touched(48 * mebibyte);
+        const TouchedMemory block(48 * mebibyte);
         const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-        volatile unsigned spin = block[0];
+        volatile unsigned spin = 0;
         while (std::chrono::steady_clock::now() < until) {
             spin = spin + 1;
         }

@@ -1,5 +1,5 @@
-// The live report, like the classic client's: a line per chunk and per finished task on stdout;
-// partial and failed tasks also go to stderr, even with -q.
+// The live report, like the classic client's: a line per chunk and per complete task on stdout;
+// the lines of partial and failed tasks go to stderr, even with -q.
 #pragma once
 
 #include <iosfwd>

@@ -123,6 +123,15 @@ private:
             if (recorder.done()) {
                 co_return;
             }
+            if (connect_ec == asio::error::connection_reset) {
+                // asio learns how the connect ended from SO_ERROR, which also takes a reset that came
+                // after the handshake. The connection was made, and what the server sent before the
+                // reset is queued: take it, then report the reset as the other strategies do.
+                recorder.connected();
+                take_queued(socket, recorder);
+                recorder.fail(failure_reason("recv", connect_ec));
+                co_return;
+            }
             if (connect_ec) {
                 recorder.fail(failure_reason("connect", connect_ec));
                 co_return;
@@ -170,6 +179,18 @@ private:
             // Swallowed here, not in download(): an exception out of this coroutine would not count as
             // winning the ||, which would leave the watchdog to report a time-out instead.
             recorder.fail(unexpected_error(std::current_exception()));
+        }
+    }
+
+    /// Reads what the socket has queued now, without waiting.
+    void take_queued(tcp::socket& socket, DownloadRecorder& recorder) {
+        std::error_code ec;
+        socket.non_blocking(true, ec);
+        while (!ec) {
+            const std::size_t n = socket.read_some(asio::buffer(buffer_), ec);
+            if (!ec) {
+                recorder.received(std::span<const std::byte>(buffer_).first(n));
+            }
         }
     }
 

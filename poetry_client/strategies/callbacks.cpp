@@ -60,7 +60,7 @@ private:
 
     void connect_finished() {
         loop_.remove_writer(socket_.fd());
-        if (const auto ec = socket_.pending_error()) {
+        if (const auto ec = socket_.connect_error()) {
             socket_.close();
             connect_next(ec);
             return;

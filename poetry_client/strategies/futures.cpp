@@ -64,7 +64,7 @@ private:
     void watch() {
         try {
             watch_ = std::make_unique<FdWatch>(loop_, socket_.fd(), EventMask::write, [this] {
-                const auto error = socket_.pending_error();
+                const auto error = socket_.connect_error();
                 error ? connect_next(error) : complete({});
             });
         } catch (...) {  // a selector that cannot take the fd (select's FD_SETSIZE)

@@ -19,7 +19,7 @@ net::Socket connect_polling(const net::Endpoint& endpoint, const std::optional<S
         return socket;
     }
     const TimePoint started = Clock::now();
-    while (!net::continue_connect(socket, endpoint, ec)) {
+    while (!net::continue_connect(socket, ec)) {
         if (timeout && Clock::now() - started >= *timeout) {
             ec = std::make_error_code(std::errc::timed_out);
             return {};

@@ -54,7 +54,7 @@ Task<net::Socket> connect(EventLoop& loop, net::Endpoint endpoint) {
     net::Socket socket = net::start_connect(endpoint, ec);
     if (ec == std::errc::operation_in_progress) {
         co_await writable(loop, socket.fd());
-        ec = socket.pending_error();
+        ec = socket.connect_error();
     }
     net::throw_if_error(ec, "connect to " + endpoint.to_string());
     co_return socket;

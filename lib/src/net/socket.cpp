@@ -75,7 +75,8 @@ void Socket::set_receive_timeout(std::chrono::microseconds timeout, std::error_c
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
     const timeval value{static_cast<time_t>(seconds.count()),
                         static_cast<suseconds_t>((timeout - seconds).count())};
-    detail::retry_on_eintr(ec, [&] { return ::setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &value, sizeof(value)); });
+    detail::retry_on_eintr(
+        ec, [&] { return ::setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &value, sizeof(value)); });
 }
 
 std::size_t Socket::recv(std::span<std::byte> buffer, std::error_code& ec, int flags) noexcept {
@@ -130,6 +131,15 @@ std::error_code Socket::pending_error() const noexcept {
         return detail::last_error();
     }
     return {error, std::generic_category()};
+}
+
+std::error_code Socket::connect_error() const noexcept {
+    std::byte byte{};
+    std::error_code ec;
+    detail::retry_on_eintr(ec, [&] { return ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT); });
+    // Data, end of stream or nothing yet: connected. Otherwise the error is the connect's outcome
+    // (with nothing received before it, a reset right after the handshake fails like a refusal).
+    return detail::is_would_block(ec) ? std::error_code() : ec;
 }
 
 Endpoint Socket::local_endpoint(std::error_code& ec) const {
@@ -188,7 +198,7 @@ Socket connect(const Endpoint& endpoint, std::error_code& ec) {
         // Interrupted: the connection is still being made; wait for its outcome in blocking mode.
         pollfd watch{socket.fd(), POLLOUT, 0};
         detail::retry_on_eintr(ec, [&] { return ::poll(&watch, 1, -1); });
-        ec = ec ? ec : socket.pending_error();
+        ec = ec ? ec : socket.connect_error();
         if (ec) {
             return {};
         }
@@ -202,12 +212,13 @@ Socket connect(const Endpoint& endpoint, std::chrono::milliseconds timeout, std:
     if (ec == std::errc::operation_in_progress) {
         // poll(2) takes whole milliseconds; EINTR restarts the full wait, which only lengthens it.
         pollfd watch{socket.fd(), POLLOUT, 0};
-        const int ready = detail::retry_on_eintr(
-            ec, [&] { return ::poll(&watch, 1, static_cast<int>(std::min<std::int64_t>(timeout.count(), INT32_MAX))); });
+        const int ready = detail::retry_on_eintr(ec, [&] {
+            return ::poll(&watch, 1, static_cast<int>(std::min<std::int64_t>(timeout.count(), INT32_MAX)));
+        });
         if (ready == 0) {
             ec = std::make_error_code(std::errc::timed_out);
         } else if (!ec) {
-            ec = socket.pending_error();
+            ec = socket.connect_error();
         }
     }
     if (!ec) {
@@ -219,17 +230,16 @@ Socket connect(const Endpoint& endpoint, std::chrono::milliseconds timeout, std:
     return socket;
 }
 
-bool continue_connect(const Socket& socket, const Endpoint& endpoint, std::error_code& ec) noexcept {
-    if (::connect(socket.fd(), endpoint.data(), endpoint.size()) == 0 || errno == EISCONN) {
-        ec.clear();
+bool continue_connect(const Socket& socket, std::error_code& ec) noexcept {
+    pollfd watch{socket.fd(), POLLOUT, 0};
+    const int ready = detail::retry_on_eintr(ec, [&] { return ::poll(&watch, 1, 0); });
+    if (ec) {
         return true;
     }
-    if (errno == EALREADY || errno == EINPROGRESS || errno == EINTR) {
-        ec.clear();
+    if (ready == 0) {
         return false;
     }
-    // Linux reports a failed non-blocking connect once, through SO_ERROR or through this call.
-    ec = detail::last_error();
+    ec = socket.connect_error();
     return true;
 }
 

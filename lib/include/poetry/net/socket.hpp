@@ -62,6 +62,13 @@ public:
     /// The socket's pending error (SO_ERROR), which also clears it: how a non-blocking connect ends.
     [[nodiscard]] std::error_code pending_error() const noexcept;
 
+    /// How a non-blocking connect that has finished (the fd polled writable) ended: clear when the
+    /// connection was made, else why not. Unlike pending_error(), it leaves an error that came after
+    /// the connection for recv() to report: a server that sends and resets at once must give its
+    /// bytes and then "Connection reset by peer", not a failed connect (it peeks with MSG_PEEK, and
+    /// Linux reports a pending error to recv only once the data before it has been read).
+    [[nodiscard]] std::error_code connect_error() const noexcept;
+
     [[nodiscard]] Endpoint local_endpoint(std::error_code& ec) const;
     [[nodiscard]] Endpoint local_endpoint() const;
     [[nodiscard]] Endpoint peer_endpoint(std::error_code& ec) const;
@@ -73,7 +80,7 @@ private:
 
 /// Starts a non-blocking connect. The returned socket is non-blocking. On return `ec` is:
 /// clear (connected at once), std::errc::operation_in_progress (wait until the fd is writable,
-/// then read pending_error()), or the failure (and the socket is closed).
+/// then ask connect_error()), or the failure (and the socket is closed).
 Socket start_connect(const Endpoint& endpoint, std::error_code& ec);
 
 /// Blocking connect to one endpoint.
@@ -83,10 +90,10 @@ Socket connect(const Endpoint& endpoint, std::error_code& ec);
 /// is blocking.
 Socket connect(const Endpoint& endpoint, std::chrono::milliseconds timeout, std::error_code& ec);
 
-/// One step of a connect started by start_connect, for code that polls instead of waiting: calls
-/// connect(2) again. @returns false while the connection is still being made; true once it is made
-/// (ec clear) or has failed (ec holds why).
-bool continue_connect(const Socket& socket, const Endpoint& endpoint, std::error_code& ec) noexcept;
+/// One step of a connect started by start_connect, for code that polls instead of waiting: looks
+/// (without waiting) whether it has finished. @returns false while the connection is still being made;
+/// true once it is made (ec clear) or has failed (ec holds why, as connect_error() tells it).
+bool continue_connect(const Socket& socket, std::error_code& ec) noexcept;
 
 /// Blocking connect to `address`: resolves it and tries each endpoint in turn; the error is the last one.
 Socket connect(const Address& address, std::error_code& ec);
