@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/bad_input.hpp"
 #include "integration/recording_client.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
@@ -51,14 +52,6 @@ void check_chunks(const Download& got, std::size_t num_bytes, std::chrono::milli
         offset += piece.size;
     }
     BOOST_TEST(offset == got.bytes.size());
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-        ++n;
-    }
-    return n;
 }
 
 std::string last_line(const std::string& text) {
@@ -423,19 +416,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(server_input)
 
-struct BadInput {
-    std::vector<std::string> args;
-    std::string message;
-    bool usage = false;
-};
-
-std::ostream& operator<<(std::ostream& out, const BadInput& input) {
-    for (const auto& arg : input.args) {
-        out << arg << ' ';
-    }
-    return out;
-}
-
 BOOST_DATA_TEST_CASE(
     bad_input_exits_2_with_one_line_and_starts_nothing,
     data::make(std::vector<BadInput>{
@@ -461,15 +441,8 @@ BOOST_DATA_TEST_CASE(
     }),
     input) {
     const Exited run = run_server_to_exit(input.args);
-    BOOST_TEST(run.status == 2);
-    BOOST_TEST(run.out.empty(), "something was served or printed: " << run.out);
-    BOOST_TEST(run.err.starts_with("poetry_server: "), run.err);
-    BOOST_TEST(run.err.find(input.message) != std::string::npos, run.err);
-    if (input.usage) {
-        BOOST_TEST(run.err.find("Usage:") != std::string::npos, run.err);
-    } else {
-        BOOST_TEST(count(run.err, "\n") == 1U, run.err);
-    }
+    check_refused("poetry_server", run.status, run.out, run.err, input.message, input.usage,
+                  "stdout: " + run.out + "\nstderr: " + run.err);
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_poem_file_is_refused_with_a_reason) {
