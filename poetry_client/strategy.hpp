@@ -20,6 +20,10 @@ struct StrategySettings {
     std::size_t workers = 0;         // processes/threads: a pool of this many (0: one per download)
 };
 
+/// The most one recv takes, the same in every strategy, so that their chunk counts and costs compare.
+/// The strategies on one thread share a single buffer of this size, not one per download.
+inline constexpr std::size_t receive_buffer_size = 64 * 1024;
+
 using StrategyFunction = std::vector<DownloadResult> (*)(std::span<const Download> downloads,
                                                          const StrategySettings& settings,
                                                          DownloadObserver& observer);

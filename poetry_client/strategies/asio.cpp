@@ -25,8 +25,6 @@ using namespace asio::experimental::awaitable_operators;
 // asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-constexpr std::size_t buffer_size = 64 * 1024;
-
 // --timeout is a double: one of centuries must not overflow the clock's integer nanoseconds.
 Clock::duration to_clock_duration(Seconds timeout) {
     constexpr auto longest = std::chrono::hours(24 * 365 * 100);
@@ -222,7 +220,7 @@ private:
     Clock::duration timeout_step_{};
     // One buffer for every download, not one each (64 KiB each would be 640 MB at 10,000): they take
     // turns on one thread, and each chunk is copied into its recorder in the step that read it.
-    std::vector<std::byte> buffer_ = std::vector<std::byte>(buffer_size);
+    std::vector<std::byte> buffer_ = std::vector<std::byte>(receive_buffer_size);
     // A deque, so that recorders never move while coroutines hold references to them.
     std::deque<DownloadRecorder> recorders_;
     // Last, so that it is destroyed first: should run() ever leave coroutines suspended, their frames

@@ -6,6 +6,7 @@
 
 #include "poetry/detail/syscall.hpp"
 #include "poetry/net/socket.hpp"
+#include "strategy.hpp"
 
 namespace poetry::client {
 namespace {
@@ -48,7 +49,7 @@ DownloadResult fetch_blocking(const Download& download, std::optional<Seconds> t
             return recorder.take_result();
         }
     }
-    std::array<std::byte, 64 * 1024> buffer;
+    std::array<std::byte, receive_buffer_size> buffer;
     for (;;) {
         const std::size_t n = socket.recv(buffer, ec);
         if (ec) {

@@ -137,7 +137,7 @@ std::vector<DownloadResult> download_callbacks(std::span<const Download> downloa
                                                const StrategySettings& settings, DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
     // One receive buffer for all: they run on one thread and each chunk is copied out at once.
-    std::vector<std::byte> buffer(64 * 1024);
+    std::vector<std::byte> buffer(receive_buffer_size);
     std::size_t remaining = downloads.size();
     std::deque<PoemProtocol> protocols;  // stable addresses: the loop's callbacks point at them
     for (const auto& download : downloads) {

@@ -71,7 +71,7 @@ std::vector<DownloadResult> download_coroutines(std::span<const Download> downlo
                                                 const StrategySettings& settings,
                                                 DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
-    std::vector<std::byte> buffer(64 * 1024);
+    std::vector<std::byte> buffer(receive_buffer_size);
     std::size_t remaining = downloads.size();
     std::vector<std::unique_ptr<PoemTask>> tasks;
     tasks.reserve(downloads.size());

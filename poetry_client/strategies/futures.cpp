@@ -224,7 +224,7 @@ std::string describe(const std::exception_ptr& error) {
 std::vector<DownloadResult> download_futures(std::span<const Download> downloads,
                                              const StrategySettings& settings, DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
-    std::vector<std::byte> buffer(64 * 1024);  // shared: try_recv copies each chunk out at once
+    std::vector<std::byte> buffer(receive_buffer_size);  // shared: try_recv copies each chunk out at once
     std::size_t remaining = downloads.size();
     std::vector<std::shared_ptr<PoemFetch>> fetches;
     fetches.reserve(downloads.size());

@@ -50,7 +50,7 @@ DownloadResult fetch_polling(const Download& download, const StrategySettings& s
         return recorder.take_result();
     }
     recorder.connected();
-    std::array<std::byte, 64 * 1024> buffer;
+    std::array<std::byte, receive_buffer_size> buffer;
     TimePoint last_data = Clock::now();
     for (;;) {
         const std::size_t n = socket.recv(buffer, ec);
