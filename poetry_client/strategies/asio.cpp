@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "poetry/loop/handle.hpp"  // saturating_duration, deadline_after: the loop strategies' timeout arithmetic
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -24,13 +25,6 @@ using namespace asio::experimental::awaitable_operators;
 
 // asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-// --timeout is a double: one of centuries must not overflow the clock's integer nanoseconds.
-Clock::duration to_clock_duration(Seconds timeout) {
-    constexpr auto longest = std::chrono::hours(24 * 365 * 100);
-    return timeout >= longest ? std::chrono::duration_cast<Clock::duration>(longest)
-                              : std::chrono::ceil<Clock::duration>(timeout);
-}
 
 /// One line for an exception caught by a catch (...).
 std::string unexpected_error(const std::exception_ptr& error) {
@@ -49,7 +43,7 @@ public:
                   DownloadObserver& observer) {
         if (settings.timeout) {
             timeout_ = *settings.timeout;
-            timeout_step_ = to_clock_duration(*settings.timeout);
+            timeout_step_ = saturating_duration(*settings.timeout);
         }
         for (const Download& download : downloads) {
             recorders_.emplace_back(download, observer);
@@ -87,7 +81,7 @@ private:
         try {
             // Lives in this frame, which outlasts both coroutines below: the || operator returns only
             // once the loser has finished cancelling.
-            TimePoint deadline = Clock::now() + timeout_step_;
+            TimePoint deadline = deadline_after(Clock::now(), timeout_step_);
             if (timeout_) {
                 co_await (fetch(recorder, deadline) || watchdog(recorder, deadline));
             } else {
@@ -135,7 +129,8 @@ private:
                 co_return;
             }
             recorder.connected();
-            deadline = Clock::now() + timeout_step_;  // like every strategy: connecting counts as activity
+            deadline = deadline_after(Clock::now(),
+                                      timeout_step_);  // like every strategy: connecting counts as activity
 
             // read_some below must report "not yet" rather than block the one thread every download runs on.
             std::error_code ec;
@@ -170,7 +165,7 @@ private:
                     co_return;
                 }
                 const TimePoint now = Clock::now();
-                deadline = now + timeout_step_;
+                deadline = deadline_after(now, timeout_step_);
                 recorder.received(std::span<const std::byte>(buffer_).first(n), now);
             }
         } catch (...) {
