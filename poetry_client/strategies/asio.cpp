@@ -28,13 +28,7 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 /// One line for an exception caught by a catch (...).
 std::string unexpected_error(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return std::string("unexpected error: ") + e.what();
-    } catch (...) {
-        return "unexpected error";
-    }
+    return "unexpected error: " + describe_exception(error);
 }
 
 class AsioDownloads {

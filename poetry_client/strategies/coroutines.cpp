@@ -42,8 +42,8 @@ std::string reason(const std::exception_ptr& error, const char* stage) {
         std::rethrow_exception(error);
     } catch (const std::system_error& e) {
         return failure_reason(e.code().category() == net::resolver_category() ? "resolve" : stage, e.code());
-    } catch (const std::exception& e) {
-        return std::string(stage) + ": " + e.what();
+    } catch (...) {
+        return std::string(stage) + ": " + describe_exception(std::current_exception());
     }
 }
 

@@ -211,14 +211,6 @@ Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
     });
 }
 
-std::string describe(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-}
-
 }  // namespace
 
 std::vector<DownloadResult> download_futures(std::span<const Download> downloads,
@@ -238,7 +230,7 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
                 if (fetch->timed_out) {
                     fetch->recorder.fail(inactivity_message(*settings.timeout));
                 } else if (auto error = poem.exception()) {
-                    fetch->recorder.fail(describe(error));
+                    fetch->recorder.fail(describe_exception(error));
                 } else {
                     fetch->recorder.end_of_stream();
                 }
