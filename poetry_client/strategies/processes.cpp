@@ -166,13 +166,6 @@ Pipe open_pipe(std::error_code& ec) {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-void set_nonblocking(int fd, std::error_code& ec) {
-    const int flags = detail::retry_on_eintr(ec, [&] { return ::fcntl(fd, F_GETFL); });
-    if (!ec) {
-        detail::retry_on_eintr(ec, [&] { return ::fcntl(fd, F_SETFL, flags | O_NONBLOCK); });
-    }
-}
-
 std::string describe_end(int status) {
     if (WIFEXITED(status)) {
         return "worker process exited (status " + std::to_string(WEXITSTATUS(status)) + ")";
@@ -311,7 +304,7 @@ std::string ProcessPool::start_worker() {
     if (!ec) {
         // The parent's end only: the worker writes with a blocking fd (O_NONBLOCK belongs to each end's
         // own open file description).
-        set_nonblocking(events.read.get(), ec);
+        detail::set_nonblocking(events.read.get(), true, ec);
     }
     if (ec) {
         return failure_reason("cannot create a pipe", ec);

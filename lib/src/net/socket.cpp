@@ -1,6 +1,5 @@
 #include "poetry/net/socket.hpp"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -41,14 +40,7 @@ Socket Socket::open(int family, std::error_code& ec) {
 }
 
 void Socket::set_nonblocking(bool on, std::error_code& ec) noexcept {
-    const int flags = detail::retry_on_eintr(ec, [&] { return ::fcntl(fd(), F_GETFL); });
-    if (ec) {
-        return;
-    }
-    const int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-    if (wanted != flags) {
-        detail::retry_on_eintr(ec, [&] { return ::fcntl(fd(), F_SETFL, wanted); });
-    }
+    detail::set_nonblocking(fd(), on, ec);
 }
 
 void Socket::set_nonblocking(bool on) {

@@ -2,6 +2,8 @@
 // above repeats this bookkeeping (asio's socket_ops, libuv's do/while loops).
 #pragma once
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <system_error>
 
@@ -32,6 +34,18 @@ auto retry_on_eintr(std::error_code& ec, Call&& call) noexcept -> decltype(call(
 /// True for the "try again later" errors of a non-blocking socket, which are not failures.
 inline bool is_would_block(const std::error_code& ec) noexcept {
     return ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again;
+}
+
+/// Sets or clears O_NONBLOCK on any fd (socket or pipe), leaving its other status flags alone.
+inline void set_nonblocking(int fd, bool on, std::error_code& ec) noexcept {
+    const int flags = retry_on_eintr(ec, [&] { return ::fcntl(fd, F_GETFL); });
+    if (ec) {
+        return;
+    }
+    const int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (wanted != flags) {
+        retry_on_eintr(ec, [&] { return ::fcntl(fd, F_SETFL, wanted); });
+    }
 }
 
 }  // namespace poetry::detail
