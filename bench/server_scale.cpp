@@ -4,7 +4,9 @@
 // own connect time is a poor stand-in (with thousands of connects in flight, the coroutine that made
 // one resumes late); since no chunk leaves early, the start is estimated as the earliest that any
 // chunk implies, min(arrival_k - k x delay). The time from connect to the first byte is reported on
-// its own. Prints one JSON line.
+// its own. With RAMP seconds, the connects are spread evenly over that time instead of all at once, as
+// clients that arrive over a while rather than in one burst (whose schedules then all coincide).
+// Prints one JSON line.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,9 +31,12 @@ struct Result {
 };
 
 poetry::Task<Result> download(poetry::EventLoop& loop, poetry::net::Endpoint server, std::size_t num_bytes,
-                              Clock::duration delay) {
+                              Clock::duration delay, Clock::duration connect_after) {
     Result result;
     try {
+        if (connect_after > Clock::duration::zero()) {
+            co_await poetry::sleep(loop, connect_after);
+        }
         poetry::net::Socket socket = co_await poetry::connect(loop, server);
         const auto connected = Clock::now();
         std::vector<std::pair<std::size_t, Clock::time_point>> arrivals;  // (chunk, when)
@@ -72,8 +77,8 @@ double percentile(std::vector<double>& values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 6) {
-        std::fprintf(stderr, "usage: %s PORT NUM_BYTES DELAY CONNECTIONS POEM_BYTES\n", argv[0]);
+    if (argc != 6 && argc != 7) {
+        std::fprintf(stderr, "usage: %s PORT NUM_BYTES DELAY CONNECTIONS POEM_BYTES [RAMP]\n", argv[0]);
         return 2;
     }
     const auto port = static_cast<std::uint16_t>(std::stoi(argv[1]));
@@ -82,12 +87,16 @@ int main(int argc, char** argv) {
         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::stod(argv[3])));
     const std::size_t connections = std::stoul(argv[4]);
     const std::size_t poem_bytes = std::stoul(argv[5]);
+    const auto ramp = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(argc == 7 ? std::stod(argv[6]) : 0.0));
     poetry::net::raise_fd_limit(connections + 64);
 
     poetry::EventLoop loop;
     std::vector<poetry::Task<Result>> tasks;
     for (std::size_t i = 0; i < connections; ++i) {
-        tasks.push_back(download(loop, poetry::net::Endpoint::numeric("127.0.0.1", port), num_bytes, delay));
+        const auto connect_after = ramp * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(connections);
+        tasks.push_back(
+            download(loop, poetry::net::Endpoint::numeric("127.0.0.1", port), num_bytes, delay, connect_after));
     }
     const auto start = Clock::now();
     auto results = poetry::run(loop, poetry::gather(loop, std::move(tasks)));
@@ -104,8 +113,9 @@ int main(int argc, char** argv) {
     const double max = lateness.empty() ? 0 : *std::max_element(lateness.begin(), lateness.end());
     std::printf(
         "{\"connections\": %zu, \"complete\": %zu, \"chunks\": %zu, \"wall_s\": %.2f, "
-        "\"lateness_ms\": {\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, \"first_byte_ms_p99\": %.1f}\n",
+        "\"lateness_ms\": {\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, \"first_byte_ms_p99\": %.1f, "
+        "\"ramp_s\": %.2f}\n",
         connections, complete, lateness.size(), wall, percentile(lateness, 0.5), percentile(lateness, 0.99),
-        max, percentile(first_byte, 0.99));
+        max, percentile(first_byte, 0.99), std::chrono::duration<double>(ramp).count());
     return complete == connections ? 0 : 1;
 }

@@ -3,8 +3,15 @@
 # server mode given (blocking mode serves one client at a time and cannot take such a load: 10,000
 # clients would take hours; it is not run unless named). Prints, per run, the driver's JSON (completed downloads, chunk lateness) and the
 # server's CPU seconds and peak resident memory from /proc. Loopback only; each run ends by itself.
-# Usage: bench/server_scale.sh [CONNECTIONS] [MODE...]   e.g. bench/server_scale.sh 10000 async threaded
+# With --ramp S the clients connect evenly over S seconds instead of all at once: a burst makes every
+# client's schedule coincide, so each chunk round is one burst of sends (see bench/RESULTS.md).
+# Usage: bench/server_scale.sh [--ramp S] [CONNECTIONS] [MODE...]   e.g. bench/server_scale.sh 10000 async threaded
 set -euo pipefail
+ramp=0
+if [ "${1:-}" = "--ramp" ]; then
+    ramp="$2"
+    shift 2
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build/default}"
 connections="${1:-10000}"
@@ -19,7 +26,7 @@ ulimit -n "$(ulimit -Hn)"
 for mode in "${modes[@]}"; do
     start_server -q --mode "$mode" --num-bytes 10 --delay 0.1 "$poem"
     bytes=$(stat -c %s "$poem")
-    result=$(timeout 300 "$build/bench/bench_server_scale" "$server_port" 10 0.1 "$connections" "$bytes" || true)
+    result=$(timeout 300 "$build/bench/bench_server_scale" "$server_port" 10 0.1 "$connections" "$bytes" "$ramp" || true)
     ticks=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
     peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
     stop_server
