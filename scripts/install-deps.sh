@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     cmake ninja-build g++ make pkg-config
     libasio-dev libcxxopts-dev libboost-test-dev nlohmann-json3-dev
+    libxml2-utils librsvg2-bin
 )
 
 missing=()
