@@ -7,6 +7,7 @@ packages=(
     cmake ninja-build g++ make pkg-config
     libasio-dev libcxxopts-dev libboost-test-dev nlohmann-json3-dev
     libxml2-utils librsvg2-bin
+    python3 valgrind  # bench/run and its Python asyncio reference; callgrind instruction counts
 )
 
 missing=()

@@ -1,0 +1,1 @@
+"""What every benchmark suite shares: processes, measurements, tables."""

@@ -1,0 +1,1 @@
+"""The benchmark suites run by bench/run, one module each."""
