@@ -125,7 +125,8 @@ double LatenessHistogram::percentile_ms(double p) const noexcept {
     for (std::size_t bucket = 0; bucket < buckets; ++bucket) {
         seen += counts_[bucket];
         if (seen > wanted || bucket == buckets - 1) {
-            return bucket == buckets - 1 ? max_ms() : static_cast<double>(bucket + 1) / 10.0;
+            // A bucket's upper bound may lie above every chunk in it: never report more than the max.
+            return bucket == buckets - 1 ? max_ms() : std::min(static_cast<double>(bucket + 1) / 10.0, max_ms());
         }
     }
     return max_ms();

@@ -1,5 +1,6 @@
 // poetry_server, the real binary on free ports: bytes, chunk sizes, pacing, modes, faulty clients,
 // bad input and signals.
+#include <cstdio>
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
@@ -278,6 +279,15 @@ BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
     BOOST_TEST(summary.find(": served 1 clients, dropped 0, interrupted 0, refused 0; sent 551 bytes") !=
                    std::string::npos,
                summary);
+    // One chunk, sent at once: its lateness is far below the histogram's 0.1 ms buckets, and no
+    // percentile may claim more than the max.
+    double p50 = 0, p99 = 0, max = 0;
+    const auto late = summary.find("chunks left late by ");
+    BOOST_REQUIRE(late != std::string::npos);
+    BOOST_REQUIRE(std::sscanf(summary.c_str() + late, "chunks left late by p50 %lf ms, p99 %lf ms, max %lf ms", &p50,
+                              &p99, &max) == 3);
+    BOOST_TEST(p50 <= p99);
+    BOOST_TEST(p99 <= max);
     BOOST_TEST(server.err().empty());
 }
 
