@@ -8,6 +8,7 @@ packages=(
     libasio-dev libcxxopts-dev libboost-test-dev nlohmann-json3-dev
     libxml2-utils librsvg2-bin
     python3 valgrind  # bench/run and its Python asyncio reference; callgrind instruction counts
+    gnuplot-nox iproute2  # experiments: the scaling plot; namespaces, veth and tc netem for latency
 )
 
 missing=()

@@ -1,0 +1,43 @@
+# Sourced by every experiment: where things are, the results folder, --quick, cleanup on any exit
+# (servers stopped even on Ctrl-C or failure), and the client and summary helpers.
+# An experiment sets $name before sourcing, and may add its own cleanup to `cleanup_extra`.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$root/build/default}"
+poems="$root/poems"
+quick=0
+results="${RESULTS_DIR:-$root/results}/$name"
+for arg in "$@"; do
+    case "$arg" in
+        --quick) quick=1 ;;
+        -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "$name: unknown argument $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+for binary in poetry_server/poetry_server poetry_client/poetry_client; do
+    if [ ! -x "$build/$binary" ]; then
+        echo "$name: $build/$binary is not built: run make build (or set BUILD_DIR)" >&2
+        exit 2
+    fi
+done
+mkdir -p "$results"
+work="$(mktemp -d)"
+source "$root/scripts/server.sh"
+cleanup_extra() { :; }
+cleanup() {
+    stop_server
+    cleanup_extra
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM  # runs the EXIT trap
+ulimit -n "$(ulimit -Hn)"
+
+# client ARGS...: poetry_client with a time bound; its exit status is the caller's to judge.
+client() {
+    timeout 900 "$build/poetry_client/poetry_client" "$@"
+}
+
+# summarise LABEL CSV < client.json: prints the table rows and appends them to CSV (header once).
+summarise() {
+    python3 "$root/experiments/summarise.py" "$@"
+}
