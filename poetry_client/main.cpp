@@ -4,8 +4,11 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <vector>
 
+#include "chunk_log.hpp"
 #include "fd_budget.hpp"
 #include "options.hpp"
 #include "reporters/json_report.hpp"
@@ -102,12 +105,26 @@ int main(int argc, char** argv) {
 
         const bool several = chosen.size() > 1;
         client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json);
+        // Chunk times only when asked: they cost memory with every chunk, and the runs measure their memory.
+        std::optional<client::ChunkLog> chunk_log;
+        if (options->records_chunks()) {
+            chunk_log.emplace(progress);
+        }
+        client::DownloadObserver& observer =
+            chunk_log ? static_cast<client::DownloadObserver&>(*chunk_log) : progress;
         std::vector<client::RunReport> reports;
+        std::vector<client::RunLog> logs;
         for (const auto* strategy : chosen) {
             if (several && !options->json) {
                 std::cout << "== " << strategy->name << " ==" << std::endl;
             }
-            reports.push_back(client::run_strategy(*strategy, downloads, options->settings, progress));
+            if (chunk_log) {
+                chunk_log->start_run(downloads);
+            }
+            reports.push_back(client::run_strategy(*strategy, downloads, options->settings, observer));
+            if (chunk_log) {
+                logs.push_back(chunk_log->take_run());
+            }
             if (!options->json) {
                 std::cout << client::summary_line(reports.back()) << std::endl;
             }
@@ -120,7 +137,9 @@ int main(int argc, char** argv) {
         const auto differences = client::identity_differences(reports);
         ok = ok && differences.empty();
         if (options->json) {
-            client::write_json(std::cout, reports, several);
+            client::write_json(std::cout, reports, several,
+                               options->chunk_times ? std::span<const client::RunLog>(logs)
+                                                    : std::span<const client::RunLog>());
         } else if (several) {
             std::cout << '\n';
             client::print_comparison(std::cout, reports);

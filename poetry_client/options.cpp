@@ -48,6 +48,7 @@ cxxopts::Options make_parser() {
         ("output-dir", "Save each poem to DIR/<task>-<host>-<port>.txt (.partial if incomplete)",
          cxxopts::value<std::string>(), "DIR")
         ("json", "Print one JSON document instead of the human report")
+        ("chunk-times", "With --json: each task's chunks as [seconds since the run's start, bytes]")
         ("q,quiet", "No progress lines: only the summary (and errors)")
         ("h,help", "Show this help")
         ("version", "Show the version")
@@ -153,6 +154,10 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     options.quiet = parsed.count("quiet") != 0;
     if (options.json && options.print) {
         throw UsageError("--json and --print cannot be used together: both write to stdout", false);
+    }
+    options.chunk_times = parsed.count("chunk-times") != 0;
+    if (options.chunk_times && !options.json) {
+        throw UsageError("--chunk-times adds the chunks to the --json report: use it with --json", false);
     }
     return options;
 }

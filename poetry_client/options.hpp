@@ -24,6 +24,10 @@ struct ClientOptions {
     std::optional<std::filesystem::path> output_dir;
     bool json = false;
     bool quiet = false;
+    bool chunk_times = false;  // --chunk-times: each task's chunks in the JSON
+
+    /// Whether the runs must keep every chunk's time (ChunkLog): memory that grows with every chunk.
+    [[nodiscard]] bool records_chunks() const noexcept { return chunk_times; }
 };
 
 /// A bad command line: what() is the one line for stderr; show_usage asks for the usage text too.

@@ -12,9 +12,21 @@ nlohmann::json seconds_since(TimePoint start, const std::optional<TimePoint>& at
     return at ? nlohmann::json(Seconds(*at - start).count()) : nlohmann::json(nullptr);
 }
 
-nlohmann::json run_to_json(const RunReport& report) {
+/// [[seconds since the run started, bytes], ...]: the same clock and origin as the task's other times,
+/// so the first and last entries equal "first_byte" and "last_byte".
+nlohmann::json chunk_times(TimePoint start, const DownloadLog& log) {
+    auto times = nlohmann::json::array();
+    for (const auto& chunk : log.chunks) {
+        times.push_back({Seconds(chunk.at - start).count(), chunk.bytes});
+    }
+    return times;
+}
+
+/// `log`: the run's chunk log, or null when --chunk-times was not asked for.
+nlohmann::json run_to_json(const RunReport& report, const RunLog* log) {
     auto tasks = nlohmann::json::array();
-    for (const auto& result : report.results) {
+    for (std::size_t i = 0; i < report.results.size(); ++i) {
+        const DownloadResult& result = report.results[i];
         tasks.push_back({
             {"task", result.task},
             {"address", result.address.to_string()},
@@ -27,6 +39,9 @@ nlohmann::json run_to_json(const RunReport& report) {
             {"finished", seconds_since(report.started, result.finished)},
             {"error", result.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.error)},
         });
+        if (log != nullptr && i < log->size()) {
+            tasks.back()["chunk_times"] = chunk_times(report.started, (*log)[i]);
+        }
     }
     return {
         {"strategy", report.strategy},
@@ -48,22 +63,27 @@ nlohmann::json run_to_json(const RunReport& report) {
 
 }  // namespace
 
-void write_json(std::ostream& out, std::span<const RunReport> reports, bool several) {
+void write_json(std::ostream& out, std::span<const RunReport> reports, bool several,
+                std::span<const RunLog> chunk_logs) {
+    const auto log_of = [chunk_logs](std::size_t run) {
+        return run < chunk_logs.size() ? &chunk_logs[run] : nullptr;
+    };
     nlohmann::json document;
     if (several) {
         auto runs = nlohmann::json::array();
-        for (const auto& report : reports) {
-            runs.push_back(run_to_json(report));
+        for (std::size_t i = 0; i < reports.size(); ++i) {
+            runs.push_back(run_to_json(reports[i], log_of(i)));
         }
         const auto differences = identity_differences(reports);
         document = {{"strategies", std::move(runs)},
                     {"identical", differences.empty()},
                     {"differences", differences}};
     } else {
-        document = run_to_json(reports.front());
+        document = run_to_json(reports.front(), log_of(0));
     }
+    const int indent = chunk_logs.empty() ? 2 : -1;
     // Poems are bytes: an error text from the system is UTF-8, but never let one bad byte lose the report.
-    out << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    out << document.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 }  // namespace poetry::client

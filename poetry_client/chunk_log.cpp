@@ -1,0 +1,82 @@
+#include "chunk_log.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace poetry::client {
+namespace {
+
+constexpr std::size_t no_index = std::numeric_limits<std::size_t>::max();
+
+}  // namespace
+
+Seconds last_event_since(TimePoint start, const RunLog& log) noexcept {
+    TimePoint last = start;
+    for (const auto& download : log) {
+        if (download.connected) {
+            last = std::max(last, *download.connected);
+        }
+        if (!download.chunks.empty()) {
+            last = std::max(last, download.chunks.back().at);
+        }
+        if (download.finished) {
+            last = std::max(last, *download.finished);
+        }
+    }
+    return last - start;
+}
+
+void ChunkLog::start_run(std::span<const Download> downloads) {
+    run_.clear();
+    run_.reserve(downloads.size());
+    index_of_task_.clear();
+    int last_task = 0;
+    for (const auto& download : downloads) {
+        last_task = std::max(last_task, download.task);
+    }
+    index_of_task_.assign(static_cast<std::size_t>(last_task) + 1, no_index);
+    for (const auto& download : downloads) {
+        if (download.task > 0) {
+            index_of_task_[static_cast<std::size_t>(download.task)] = run_.size();
+        }
+        run_.push_back({download.task, std::nullopt, {}, std::nullopt, DownloadStatus::failed});
+    }
+}
+
+RunLog ChunkLog::take_run() noexcept {
+    index_of_task_.clear();  // events after this belong to no run
+    return std::move(run_);
+}
+
+DownloadLog* ChunkLog::find(const Download& download) noexcept {
+    const auto task = static_cast<std::size_t>(download.task);
+    if (download.task <= 0 || task >= index_of_task_.size() || index_of_task_[task] == no_index) {
+        return nullptr;
+    }
+    return &run_[index_of_task_[task]];
+}
+
+void ChunkLog::connected(const Download& download, TimePoint at) {
+    if (auto* log = find(download)) {
+        log->connected = at;
+    }
+    next_.connected(download, at);
+}
+
+void ChunkLog::chunk(const Download& download, std::size_t bytes, TimePoint at) {
+    if (auto* log = find(download)) {
+        log->chunks.push_back({at, static_cast<std::uint32_t>(bytes)});
+    }
+    next_.chunk(download, bytes, at);
+}
+
+void ChunkLog::finished(const Download& download, const DownloadResult& result) {
+    if (auto* log = find(download)) {
+        log->finished = result.finished;
+        log->status = result.status;
+    }
+    next_.finished(download, result);
+}
+
+}  // namespace poetry::client
