@@ -1,8 +1,11 @@
 // poetry_client: downloads poems from slow poetry servers with a strategy the user picks, and reports
 // what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed, 2 bad usage.
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -15,6 +18,8 @@
 #include "reporters/poem_files.hpp"
 #include "reporters/progress.hpp"
 #include "reporters/summary.hpp"
+#include "reporters/timeline_svg.hpp"
+#include "reporters/timeline_text.hpp"
 #include "run.hpp"
 #include "targets.hpp"
 
@@ -78,6 +83,26 @@ std::vector<client::Target> collect_targets(const client::ClientOptions& options
     return targets;
 }
 
+/// Opens --timeline's SVG file before any download, so that a path that cannot be written is refused at
+/// once, not after a long run. @throws InputError naming it.
+std::ofstream open_timeline(const std::string& path) {
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+        throw client::InputError("--timeline " + path + ": cannot write it: " + std::strerror(errno));
+    }
+    return file;
+}
+
+/// Draws the runs into the file open_timeline opened. @throws InputError naming it if the write failed.
+void write_timeline(std::ofstream& file, const std::string& path, std::span<const client::RunReport> reports,
+                    std::span<const client::RunLog> logs) {
+    client::write_timeline_svg(file, reports, logs);
+    file.close();
+    if (!file) {
+        throw client::InputError("--timeline " + path + ": cannot write it: " + std::strerror(errno));
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,6 +123,11 @@ int main(int argc, char** argv) {
                 throw client::InputError("--output-dir " + options->output_dir->string() + ": " +
                                          ec.message());
             }
+        }
+        std::ofstream timeline_file;
+        const bool timeline_svg = options->timeline && !options->timeline_on_stdout();
+        if (timeline_svg) {
+            timeline_file = open_timeline(*options->timeline);
         }
         if (auto warning = client::make_room_for(downloads.size())) {
             std::cerr << "poetry_client: " << *warning << '\n';
@@ -152,6 +182,9 @@ int main(int argc, char** argv) {
                 }
             }
         }
+        if (options->timeline_on_stdout()) {
+            client::write_timeline_text(std::cout, reports, logs);
+        }
         if (options->print) {
             client::print_poems(std::cout, reports.front().results);
         }
@@ -161,6 +194,9 @@ int main(int argc, char** argv) {
                 std::filesystem::create_directories(dir);
                 client::save_poems(dir, report.results);
             }
+        }
+        if (timeline_svg) {
+            write_timeline(timeline_file, *options->timeline, reports, logs);
         }
         std::cout.flush();
         return ok ? 0 : 1;

@@ -49,6 +49,8 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "DIR")
         ("json", "Print one JSON document instead of the human report")
         ("chunk-times", "With --json: each task's chunks as [seconds since the run's start, bytes]")
+        ("timeline", "Draw each download's connect, chunks and end over time: an SVG file, or - for text",
+         cxxopts::value<std::string>(), "FILE")
         ("q,quiet", "No progress lines: only the summary (and errors)")
         ("h,help", "Show this help")
         ("version", "Show the version")
@@ -154,6 +156,18 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     options.quiet = parsed.count("quiet") != 0;
     if (options.json && options.print) {
         throw UsageError("--json and --print cannot be used together: both write to stdout", false);
+    }
+    if (parsed.count("timeline") != 0) {
+        options.timeline = parsed["timeline"].as<std::string>();
+        if (options.timeline->empty()) {
+            throw UsageError("--timeline: give a file name for the SVG, or - for text on stdout", false);
+        }
+    }
+    if (options.json && options.timeline_on_stdout()) {
+        throw UsageError(
+            "--timeline - and --json cannot be used together: both write to stdout (give "
+            "--timeline a file name for the SVG)",
+            false);
     }
     options.chunk_times = parsed.count("chunk-times") != 0;
     if (options.chunk_times && !options.json) {

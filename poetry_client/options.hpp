@@ -24,10 +24,13 @@ struct ClientOptions {
     std::optional<std::filesystem::path> output_dir;
     bool json = false;
     bool quiet = false;
+    /// --timeline: where to draw the run; "-" for the text picture on stdout, else an SVG file.
+    std::optional<std::string> timeline;
     bool chunk_times = false;  // --chunk-times: each task's chunks in the JSON
 
     /// Whether the runs must keep every chunk's time (ChunkLog): memory that grows with every chunk.
-    [[nodiscard]] bool records_chunks() const noexcept { return chunk_times; }
+    [[nodiscard]] bool records_chunks() const noexcept { return timeline.has_value() || chunk_times; }
+    [[nodiscard]] bool timeline_on_stdout() const noexcept { return timeline == "-"; }
 };
 
 /// A bad command line: what() is the one line for stderr; show_usage asks for the usage text too.

@@ -1,0 +1,148 @@
+#include "reporters/timeline_text.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace poetry::client {
+namespace {
+
+constexpr std::size_t ruler_step = 10;  // a time label every this many columns
+
+std::string format(const char* pattern, double value) {
+    char text[64];
+    std::snprintf(text, sizeof(text), pattern, value);
+    return text;
+}
+
+std::string label_of(const DownloadResult& result) {
+    return "Task " + std::to_string(result.task) + " " + result.address.to_string();
+}
+
+/// The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) that is at least
+/// `seconds`: a column that wide puts the ruler's labels on round numbers, and leaves at most a quarter
+/// of the row unused.
+double round_up(double seconds) {
+    const double magnitude = std::pow(10.0, std::floor(std::log10(seconds)));
+    for (const double factor : {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0}) {
+        if (seconds <= factor * magnitude * (1 + 1e-9)) {
+            return factor * magnitude;
+        }
+    }
+    return 10 * magnitude;
+}
+
+/// Maps seconds since a strategy's start to a column, the same for every strategy.
+class Columns {
+public:
+    explicit Columns(double span) : seconds_(round_up(span / text_timeline_columns)) {}
+    [[nodiscard]] double seconds() const noexcept { return seconds_; }
+    [[nodiscard]] std::size_t of(TimePoint at, TimePoint start) const noexcept {
+        const double column = std::floor(Seconds(at - start).count() / seconds_);
+        return static_cast<std::size_t>(std::clamp(column, 0.0, double{text_timeline_columns - 1}));
+    }
+
+private:
+    double seconds_;
+};
+
+/// One download's row (without its label).
+std::string row_of(const DownloadResult& result, const DownloadLog& log, TimePoint start,
+                   const Columns& columns) {
+    std::vector<std::size_t> chunks_in;  // per column
+    const auto cell = [&chunks_in](std::size_t column) -> std::size_t& {
+        if (chunks_in.size() <= column) {
+            chunks_in.resize(column + 1, 0);
+        }
+        return chunks_in[column];
+    };
+    std::optional<std::size_t> connect;
+    if (log.connected) {
+        connect = columns.of(*log.connected, start);
+    }
+    // The earliest column the end may take: after the connect and after every chunk.
+    std::size_t end_at_least = connect ? *connect + 1 : 0;
+    for (const auto& chunk : log.chunks) {
+        const std::size_t column = std::max(columns.of(chunk.at, start), connect ? *connect + 1 : 0);
+        ++cell(column);
+        end_at_least = std::max(end_at_least, column + 1);
+    }
+    const std::size_t end = std::max(columns.of(log.finished.value_or(result.finished), start), end_at_least);
+
+    std::string row(end + 1, ' ');
+    if (connect) {
+        row[*connect] = 'c';
+        std::fill(row.begin() + static_cast<std::ptrdiff_t>(*connect) + 1,
+                  row.begin() + static_cast<std::ptrdiff_t>(end), '.');
+    }
+    for (std::size_t column = 0; column < chunks_in.size(); ++column) {
+        if (const std::size_t n = chunks_in[column]; n > 0) {
+            row[column] = n > 9 ? '+' : static_cast<char>('0' + n);
+        }
+    }
+    row[end] = log.status == DownloadStatus::complete ? '|' : 'x';
+    return row;
+}
+
+/// Time labels every ruler_step columns, starting at the first column of the rows.
+std::string ruler(const Columns& columns) {
+    const double step = columns.seconds() * ruler_step;
+    // Enough decimals for the step (0.25 s needs two, 0.5 s one).
+    int decimals = 0;
+    while (decimals < 6 &&
+           std::abs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) > 1e-6) {
+        ++decimals;
+    }
+    std::string line;
+    for (std::size_t column = 0; column <= text_timeline_columns; column += ruler_step) {
+        line.resize(column, ' ');
+        char text[48];
+        std::snprintf(text, sizeof(text), "%.*f", decimals, static_cast<double>(column) * columns.seconds());
+        line += text;
+    }
+    return line + " s";
+}
+
+}  // namespace
+
+void write_timeline_text(std::ostream& out, std::span<const RunReport> reports, std::span<const RunLog> logs,
+                         std::size_t max_rows) {
+    // One scale for every strategy: as long as the slowest (never zero, to divide by).
+    double span = 1e-3;
+    std::size_t label_width = 0;
+    for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
+        span =
+            std::max({span, reports[r].wall.count(), last_event_since(reports[r].started, logs[r]).count()});
+        const std::size_t rows = std::min(reports[r].results.size(), max_rows);
+        for (std::size_t i = 0; i < rows; ++i) {
+            label_width = std::max(label_width, label_of(reports[r].results[i]).size());
+        }
+    }
+    const Columns columns(span);
+    const std::string indent(label_width + 2, ' ');
+
+    out << "\nTimeline: 1 column = " << format("%.3g", columns.seconds())
+        << " s; c connected, a digit: chunks in that column (+ for 10 or more), . waiting, | complete, "
+           "x failed or partial\n";
+    out << indent << ruler(columns) << '\n';
+    for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
+        const RunReport& report = reports[r];
+        out << "== " << report.strategy << ": " << format("%.2f", report.wall.count()) << " s, "
+            << report.complete() << " of " << report.results.size() << " complete ==\n";
+        const std::size_t rows = std::min({report.results.size(), logs[r].size(), max_rows});
+        for (std::size_t i = 0; i < rows; ++i) {
+            std::string label = label_of(report.results[i]);
+            label.resize(label_width, ' ');
+            out << label << "  " << row_of(report.results[i], logs[r][i], report.started, columns) << '\n';
+        }
+        if (report.results.size() > rows) {
+            out << "... and " << report.results.size() - rows << " more downloads not shown\n";
+        }
+    }
+}
+
+}  // namespace poetry::client
