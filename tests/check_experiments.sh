@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs every experiment in its quick mode into a temporary results folder and checks what it wrote:
+# a table row and a CSV row per strategy, CSVs that parse, SVGs that are well-formed (xmllint) and
+# render (rsvg-convert, a PNG with content); then that a failing client makes an experiment exit
+# non-zero and leave no server behind. Usage: check_experiments.sh BUILD_DIR
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+experiments="$here/../experiments"
+export BUILD_DIR="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export RESULTS_DIR="$work/results"
+strategies=(blocking processes threads nonblocking callbacks futures coroutines asio)
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# csv_rows FILE LABEL: how many rows of the CSV carry that label (and that it parses at all).
+csv_rows() {
+    python3 -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert rows and all(r["strategy"] and float(r["wall_s"]) >= 0 for r in rows), "bad CSV"
+print(sum(r["label"] == sys.argv[2] for r in rows))' "$1" "$2"
+}
+
+check_svg() {
+    xmllint --noout "$1" || fail "$1 is not well-formed XML"
+    rsvg-convert -o "$work/render.png" "$1" || fail "rsvg-convert cannot render $1"
+    [ "$(head -c 8 "$work/render.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+        [ "$(stat -c %s "$work/render.png")" -gt 2000 ] || fail "$1 renders to an empty or non-PNG image"
+}
+
+run() {  # run NAME: the experiment in quick mode, its table kept in $work/NAME.out
+    echo "== experiments/$1 --quick"
+    if ! "$experiments/$1" --quick >"$work/$1.out" 2>&1; then
+        cat "$work/$1.out"
+        fail "experiments/$1 --quick exited non-zero"
+    fi
+}
+
+run classic
+[ "$(csv_rows "$RESULTS_DIR/classic/classic.csv" "delay 0.05")" = 8 ] || fail "classic.csv: not 8 rows"
+for strategy in "${strategies[@]}"; do
+    grep -q "^delay 0.05 *$strategy " "$work/classic.out" || fail "classic table has no row for $strategy"
+done
+check_svg "$RESULTS_DIR/classic/timeline.svg"
+
+run blocking-server
+for mode in blocking threaded async; do
+    for clients in 2 10; do
+        [ "$(csv_rows "$RESULTS_DIR/blocking-server/blocking-server.csv" "$mode server, $clients clients")" = 1 ] ||
+            fail "blocking-server.csv: no row for $mode with $clients clients"
+    done
+    check_svg "$RESULTS_DIR/blocking-server/$mode.svg"
+done
+# What the experiment shows: ten clients of a blocking server wait for each other; of an async one not.
+python3 - "$RESULTS_DIR/blocking-server/blocking-server.csv" <<'PY' || fail "blocking server not slower"
+import csv, sys
+rows = {r["label"]: float(r["wall_s"]) for r in csv.DictReader(open(sys.argv[1]))}
+assert rows["blocking server, 10 clients"] > 3 * rows["async server, 10 clients"], rows
+PY
+
+run scaling
+for k in 5 50; do
+    expected=8
+    [ "$k" = 50 ] && expected=6  # blocking and nonblocking are skipped above 10
+    [ "$(csv_rows "$RESULTS_DIR/scaling/scaling.csv" "$k")" = "$expected" ] ||
+        fail "scaling.csv: not $expected rows for $k downloads"
+done
+grep -q "blocking at 50 skipped" "$work/scaling.out" || fail "scaling does not say why blocking is skipped"
+check_svg "$RESULTS_DIR/scaling/scaling.svg"
+
+run latency
+if grep -q "skipped: cannot create network namespaces" "$work/latency.out"; then
+    echo "(latency: no namespaces on this machine; its skip message was checked)"
+else
+    [ "$(csv_rows "$RESULTS_DIR/latency/latency.csv" "one-way 0ms loss 0%")" = 8 ] || fail "latency.csv: no baseline"
+    ! ip netns list | grep -q poetry-lat || fail "latency left a network namespace behind"
+fi
+
+# A client that fails: the experiment must exit non-zero, and its server must be gone.
+echo "== a failing client"
+fake="$work/fake-build"
+mkdir -p "$fake/poetry_server" "$fake/poetry_client"
+ln -s "$BUILD_DIR/poetry_server/poetry_server" "$fake/poetry_server/poetry_server"
+printf '#!/bin/sh\necho "fake client: failing on purpose" >&2\nexit 1\n' >"$fake/poetry_client/poetry_client"
+chmod +x "$fake/poetry_client/poetry_client"
+if BUILD_DIR="$fake" "$experiments/classic" --quick >"$work/failing.out" 2>&1; then
+    fail "classic exited 0 although its client failed"
+fi
+if pgrep -f "$fake/poetry_server" >/dev/null; then
+    pkill -f "$fake/poetry_server" || true
+    fail "classic left its server running after the client failed"
+fi
+
+[ "$failures" = 0 ] && echo "all experiment checks passed"
+exit $((failures > 0))
