@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Server scale: K concurrent clients on one port (--num-bytes 10 --delay 0.1 by default), for each
-# server mode given (blocking mode serves one client at a time and cannot take such a load: 10,000
-# clients would take hours; it is not run unless named). Prints, per run, the driver's JSON (completed downloads, chunk lateness) and the
+# Server lateness, beside bench/run's server-scale suite: K concurrent clients on one port (--num-bytes
+# 10 --delay 0.1) from a dedicated driver (bench_server_scale) instead of poetry_client, which can
+# also spread its connects over time (--ramp), for each server mode given (blocking mode serves one
+# client at a time and cannot take such a load: 10,000 clients would take hours; it is not run unless
+# named). Prints, per run, the driver's JSON (completed downloads, chunk lateness) and the
 # server's CPU seconds and peak resident memory from /proc. Loopback only; each run ends by itself.
 # With --ramp S the clients connect evenly over S seconds instead of all at once: a burst makes every
 # client's schedule coincide, so each chunk round is one burst of sends (see bench/RESULTS.md).
-# Usage: bench/server_scale.sh [--ramp S] [CONNECTIONS] [MODE...]   e.g. bench/server_scale.sh 10000 async threaded
+# Usage: bench/server_lateness.sh [--ramp S] [CONNECTIONS] [MODE...]   e.g. bench/server_lateness.sh --ramp 1 10000 async
 set -euo pipefail
 ramp=0
 if [ "${1:-}" = "--ramp" ]; then
