@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <limits>
 #include <system_error>
 
 #include "poetry/detail/syscall.hpp"
@@ -15,11 +16,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// poll(2) that retries EINTR; `timeout` < 0 waits forever.
+/// poll(2) that retries EINTR; `timeout` < 0 waits forever (and one beyond poll's range, 24 days,
+/// wakes early: callers loop until their time has come).
 int wait(pollfd* fds, nfds_t count, Clock::duration timeout) {
     const int ms = timeout < Clock::duration::zero()
                        ? -1
-                       : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
+                       : static_cast<int>(std::min<std::chrono::milliseconds::rep>(
+                             std::chrono::ceil<std::chrono::milliseconds>(timeout).count(),
+                             std::numeric_limits<int>::max()));
     std::error_code ec;
     return detail::retry_on_eintr(ec, [&] { return ::poll(fds, count, ms); });
 }
@@ -46,6 +50,58 @@ private:
     int fd_;
 };
 
+/// What ended a session's wait.
+enum class Woken { time, stop, client_gone };
+
+/// A session's client and the stop signal, watched while the session waits: for a chunk's time, for
+/// the slow close, or through a hang.
+class Watch {
+public:
+    Watch(net::Socket& client, const StopSignal& stop) noexcept : client_(client), stop_(stop) {}
+
+    /// Waits until `until` (time_point::max(): for ever), draining what the client sends. The client's
+    /// end of stream means it sends no more, but may still be reading; with `end_of_stream_is_gone`
+    /// (a hang, where the server sends nothing that could tell) it counts as gone.
+    Woken until(Clock::time_point until, bool end_of_stream_is_gone) {
+        for (;;) {
+            if (!client_sending_ && end_of_stream_is_gone) {
+                return Woken::client_gone;
+            }
+            // Once the client has ended its side, its fd leaves the set: poll() would report POLLHUP
+            // for it on every call, whatever the events asked for, and this wait would spin.
+            std::array<pollfd, 2> fds{
+                {{stop_.fd(), POLLIN, 0}, {client_sending_ ? client_.fd() : -1, POLLIN, 0}}};
+            wait(fds.data(), fds.size(),
+                 until == Clock::time_point::max() ? Clock::duration(-1)
+                                                   : std::max(until - Clock::now(), Clock::duration::zero()));
+            if (fds[0].revents != 0) {
+                return Woken::stop;
+            }
+            if (fds[1].revents != 0) {
+                const std::size_t n = client_.recv(sink_, error_, MSG_DONTWAIT);
+                if (error_ && !detail::is_would_block(error_)) {
+                    return Woken::client_gone;
+                }
+                client_sending_ = n > 0 || static_cast<bool>(error_);
+                error_.clear();
+            }
+            if (Clock::now() >= until) {
+                return Woken::time;
+            }
+        }
+    }
+
+    /// Why the client is gone (clear if it ended its stream).
+    [[nodiscard]] const std::error_code& error() const noexcept { return error_; }
+
+private:
+    net::Socket& client_;
+    const StopSignal& stop_;
+    bool client_sending_ = true;
+    std::error_code error_;
+    std::array<std::byte, 4096> sink_;
+};
+
 }  // namespace
 
 void ClientRegistry::add(int fd) {
@@ -69,65 +125,86 @@ void ClientRegistry::stop_all() {
     }
 }
 
-void serve_client_blocking(net::Socket client, std::string peer, const Listener& listener,
-                           ServeContext& context, ClientRegistry& registry) {
-    SessionRecord record(ClientInfo{std::move(peer), &listener, Clock::now()}, context.stats, context.log);
+void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number,
+                           const Listener& listener, ServeContext& context, ClientRegistry& registry) {
+    SessionRecord record(
+        ClientInfo{std::move(peer), &listener, Clock::now(), listener.connection_faults(number)},
+        context.stats, context.log);
     const Registration registration(registry, client.fd());
     std::error_code ec;
     client.set_nonblocking(false, ec);  // accepted sockets do not inherit O_NONBLOCK on Linux; be sure
     client.set_nodelay(true, ec);
 
+    Watch watch(client, context.stop);
     const auto end_early = [&](const std::string& reason) {
         const bool stopping = context.stop.requested();
         record.end(stopping ? SessionEnd::interrupted : SessionEnd::dropped,
                    stopping ? "server stopping" : reason);
     };
-
-    std::array<std::byte, 4096> sink;
-    bool client_sending = true;
-    std::size_t offset = 0;
-    for (std::size_t index = 0; offset < listener.poem->size(); ++index) {
-        // Until this chunk is due: watch for the stop signal, and drain what the client sends.
-        const auto due = listener.chunk_due(record.client().start, index);
-        for (;;) {
-            // Once the client has ended its side, its fd leaves the set: poll() would report POLLHUP
-            // for it on every call, whatever the events asked for, and this wait would spin.
-            std::array<pollfd, 2> fds{
-                {{context.stop.fd(), POLLIN, 0}, {client_sending ? client.fd() : -1, POLLIN, 0}}};
-            wait(fds.data(), fds.size(), std::max(due - Clock::now(), Clock::duration::zero()));
-            if (fds[0].revents != 0) {
+    // Waits until `until`, watching for the stop signal and draining what the client sends; false
+    // (and the session's end recorded) if the stop or the client's leaving came first.
+    const auto waited = [&](Clock::time_point until) {
+        switch (watch.until(until, false)) {
+            case Woken::stop:
                 record.end(SessionEnd::interrupted, "server stopping");
-                return;
-            }
-            if (fds[1].revents != 0) {
-                const std::size_t n = client.recv(sink, ec, MSG_DONTWAIT);
-                if (ec && !detail::is_would_block(ec)) {
-                    end_early(ec.message());
-                    return;
-                }
-                // End of stream: the client sends no more, but may still be reading.
-                client_sending = n > 0 || static_cast<bool>(ec);
-            }
-            if (Clock::now() >= due) {
+                return false;
+            case Woken::client_gone:
+                end_early(watch.error().message());
+                return false;
+            case Woken::time:
                 break;
-            }
         }
-        const std::size_t size = std::min(listener.num_bytes, listener.poem->size() - offset);
+        return true;
+    };
+
+    auto chunks = listener.schedule(record.client().faults, record.client().start);
+    for (; !chunks.done(); chunks.next()) {
+        if (!waited(chunks.due())) {
+            return;
+        }
+        const std::size_t size = chunks.size();
         std::size_t sent = 0;
         while (sent < size && !ec) {  // a blocking sendfile may still send less than asked
-            sent += listener.poem->send(client.fd(), offset + sent, size - sent, ec);
+            sent += listener.poem->send(client.fd(), chunks.offset() + sent, size - sent, ec);
         }
         record.add_sent(sent);
-        offset += sent;
         if (ec) {
             end_early(ec.message());
             return;
         }
-        record.chunk_left(listener.chunk_due(record.client().start, index));
-        context.log.chunk_sent(record.client(), sent, index);
+        record.chunk_left(chunks.due());
+        context.log.chunk_sent(record.client(), sent, chunks.index(), chunks.due());
+    }
+
+    const auto cut = chunks.cut();
+    if (cut && cut->kind == FaultKind::reset_after) {
+        // RST instead of FIN: SO_LINGER with a zero timeout makes close(2) abort the connection. The
+        // socket closes when this function returns, after its registration has gone.
+        const linger abort_on_close{1, 0};
+        ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+        record.cut(FaultKind::reset_after);
+        return;
+    }
+    if (cut && cut->kind == FaultKind::hang_after) {
+        const bool stopped = watch.until(Clock::time_point::max(), true) == Woken::stop;
+        record.cut(FaultKind::hang_after, stopped ? "until the server stopped"
+                                          : watch.error()
+                                              ? "until the client left (" + watch.error().message() + ")"
+                                              : "until the client left");
+        return;
+    }
+    if (const auto slow_close = record.client().faults.slow_close(); slow_close.count() > 0) {
+        record.fault_acted(FaultKind::slow_close);
+        if (!waited(Clock::now() + slow_close)) {
+            return;
+        }
     }
     client.shutdown(SHUT_WR, ec);
-    record.end(SessionEnd::finished);
+    if (cut) {
+        record.cut(FaultKind::close_after);
+    } else {
+        record.end(SessionEnd::finished);
+    }
 }
 
 void accept_clients(Listener& listener, ServeContext& context, const ServeClient& serve) {
@@ -135,6 +212,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
     // Non-blocking, so that a client that resets between poll() and accept() cannot block this thread.
     listener.socket.set_nonblocking(true, ec);
     bool paused = false;
+    std::uint64_t connections = 0;
     for (;;) {
         std::array<pollfd, 2> fds{{{context.stop.fd(), POLLIN, 0}, {listener.socket.fd(), POLLIN, 0}}};
         wait(fds.data(), fds.size(), Clock::duration(-1));
@@ -161,7 +239,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
         if (context.refuse_if_full(peer.to_string(), listener)) {
             continue;
         }
-        serve(std::move(client), peer.to_string());
+        serve(std::move(client), peer.to_string(), connections++);
     }
 }
 

@@ -2,6 +2,7 @@
 // blocking socket, the accept loop, and the registry that lets a stop unblock sessions stuck in send.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -26,16 +27,18 @@ private:
     bool stopping_ = false;
 };
 
-/// Streams the listener's poem to `client` on the listener's absolute schedule, reading and discarding
-/// whatever the client sends while it waits for each chunk's time. Returns when the poem is sent, the
-/// client goes, or the stop signal arrives; the session is counted and logged.
-void serve_client_blocking(net::Socket client, std::string peer, const Listener& listener,
-                           ServeContext& context, ClientRegistry& registry);
+/// Streams the listener's poem to `client` on the listener's absolute schedule, with the faults that
+/// connection `number` of the listener gets, reading and discarding whatever the client sends while it
+/// waits for each chunk's time. Returns when the poem is sent, a fault ends it, the client goes, or the
+/// stop signal arrives; the session is counted and logged.
+void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number,
+                           const Listener& listener, ServeContext& context, ClientRegistry& registry);
 
-using ServeClient = std::function<void(net::Socket client, std::string peer)>;
+using ServeClient = std::function<void(net::Socket client, std::string peer, std::uint64_t number)>;
 
-/// Accepts clients of `listener` until the stop signal and hands each to `serve`. Out of fds, it
-/// pauses 0.1 s between tries instead of spinning; over --max-clients, it closes the new connection.
+/// Accepts clients of `listener` until the stop signal and hands each to `serve` with its number (from
+/// 0, in accept order, refused ones left out). Out of fds, it pauses 0.1 s between tries instead of
+/// spinning; over --max-clients, it closes the new connection.
 void accept_clients(Listener& listener, ServeContext& context, const ServeClient& serve);
 
 /// Blocks until the stop signal arrives.

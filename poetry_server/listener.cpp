@@ -29,10 +29,12 @@ std::vector<Listener> bind_listeners(const ServerOptions& options) {
     listeners.reserve(options.poems.size());
     for (std::size_t i = 0; i < options.poems.size(); ++i) {
         Listener listener;
+        listener.index = i;
         listener.poem = Poem::load(options.poems[i]);
         listener.num_bytes = options.num_bytes[i];
         listener.delay_seconds = options.delays[i];
         listener.delay = std::chrono::nanoseconds(std::llround(options.delays[i] * 1e9));
+        listener.faults = options.faults[i];
         const net::Endpoint wanted = interface_endpoint(options.iface, options.ports[i]);
         std::error_code ec;
         listener.socket = net::listen(wanted, SOMAXCONN, ec);

@@ -1,14 +1,16 @@
-// What the command line becomes: one listener per poem (its socket, poem, chunk size and pace),
-// all bound before anything is served.
+// What the command line becomes: one listener per poem (its socket, poem, chunk size, pace and
+// faults), all bound before anything is served.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "faults.hpp"
 #include "options.hpp"
 #include "poem.hpp"
 #include "poetry/net/address.hpp"
@@ -23,17 +25,23 @@ public:
 };
 
 struct Listener {
+    std::size_t index = 0;  // its place on the command line, from 0: part of each connection's fault key
     std::shared_ptr<const Poem> poem;
     std::size_t num_bytes = 0;
     double delay_seconds = 0;  // as given, for messages and the ports file
     std::chrono::nanoseconds delay{0};
     net::Socket socket;
     net::Endpoint endpoint;  // where it is bound, with the real port when 0 was asked for
+    FaultPlan faults;
 
-    /// When chunk `index` (from 0) is due for a client that connected at `start`.
-    template <class TimePoint>
-    [[nodiscard]] TimePoint chunk_due(TimePoint start, std::size_t index) const {
-        return start + std::chrono::duration_cast<typename TimePoint::duration>(delay * index);
+    /// The faults of connection `number` (from 0, in the order this listener accepted them).
+    [[nodiscard]] ConnectionFaults connection_faults(std::uint64_t number) const {
+        return faults.any() ? ConnectionFaults(faults, index, number) : ConnectionFaults();
+    }
+    /// The chunks of a connection with `connection` faults that started at `start`.
+    [[nodiscard]] ChunkSchedule schedule(const ConnectionFaults& connection,
+                                         std::chrono::steady_clock::time_point start) const noexcept {
+        return ChunkSchedule(poem->size(), num_bytes, delay, connection, start);
     }
 };
 

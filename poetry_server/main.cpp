@@ -1,5 +1,6 @@
 // poetry_server: streams poem files slowly, many poems on many ports in one process.
 // Exit status: 0 after a stop signal, 1 if serving failed, 2 for bad usage or input.
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 
@@ -47,7 +48,10 @@ int main(int argc, char** argv) {
                 server::serve_blocking(context);
                 break;
         }
-        log.summary(stats, std::chrono::steady_clock::now() - start);
+        const bool faults =
+            std::any_of(listeners.begin(), listeners.end(),
+                        [](const server::Listener& listener) { return listener.faults.any(); });
+        log.summary(stats, std::chrono::steady_clock::now() - start, faults);
         return 0;
     } catch (const server::UsageError& e) {
         std::cerr << "poetry_server: " << e.what() << '\n';

@@ -4,20 +4,25 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <ostream>
+#include <random>
 
 namespace poetry::server {
 namespace {
 
 constexpr const char* description =
     "Streams each POEM to every client that connects, NUM-BYTES at a time with DELAY seconds between\n"
-    "chunks, then closes the connection. Each poem gets its own port. --port, --num-bytes and --delay\n"
-    "take one value for all poems or one per poem (comma-separated or by repeating the flag).\n";
+    "chunks, then closes the connection. Each poem gets its own port. --port, --num-bytes, --delay and\n"
+    "the fault options take one value for all poems or one per poem (comma-separated or by repeating\n"
+    "the flag). The fault options make the server a faulty peer on demand, for testing clients.\n";
 
 cxxopts::Options make_parser() {
     cxxopts::Options parser("poetry_server", description);
     parser.positional_help("POEM...");
+    // Wide enough that the long fault options leave room for every description, default and all.
+    parser.set_width(110);
     // clang-format off
     parser.add_options()
         ("port", "Port(s); one port with several poems serves them on P, P+1, ...; 0 or none picks free ports",
@@ -34,6 +39,24 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "FILE")
         ("max-clients", "Clients served at once; beyond it new connections are closed at once (default: "
                         "no limit)", cxxopts::value<std::string>(), "N")
+        ("jitter", "Fault: each pause is the delay plus or minus up to S seconds (uniform), never negative",
+         cxxopts::value<std::vector<std::string>>(), "S[,S...]")
+        ("size-jitter", "Fault: each chunk is --num-bytes plus or minus up to N bytes (uniform), at least 1",
+         cxxopts::value<std::vector<std::string>>(), "N[,N...]")
+        ("first-byte-delay", "Fault: seconds after accept before the first chunk",
+         cxxopts::value<std::vector<std::string>>(), "S[,S...]")
+        ("close-after", "Fault: send that many bytes, then close cleanly (FIN) before the poem's end",
+         cxxopts::value<std::vector<std::string>>(), "BYTES[,...]")
+        ("reset-after", "Fault: send that many bytes, then reset the connection (RST)",
+         cxxopts::value<std::vector<std::string>>(), "BYTES[,...]")
+        ("hang-after", "Fault: send that many bytes, then nothing more until the client leaves or the server "
+                       "stops", cxxopts::value<std::vector<std::string>>(), "BYTES[,...]")
+        ("slow-close", "Fault: seconds between the last byte and closing",
+         cxxopts::value<std::vector<std::string>>(), "S[,S...]")
+        ("fault-rate", "Share of connections, 0 to 1, that get the faults",
+         cxxopts::value<std::vector<std::string>>()->default_value("1"), "P[,P...]")
+        ("seed", "Makes which connections get faults, and every jitter, reproducible (default: random, "
+                 "shown at start)", cxxopts::value<std::vector<std::string>>(), "N[,N...]")
         ("q,quiet", "Print only errors and the summary")
         ("v,verbose", "Also print every chunk sent")
         ("h,help", "Show this help")
@@ -57,14 +80,29 @@ Unsigned parse_whole(const std::string& text, Unsigned min, Unsigned max, const 
     return value;
 }
 
-double parse_delay(const std::string& text) {
+/// A finite number from `min` to `max`, or a UsageError that names `what` and says `unit`.
+double parse_number(const std::string& text, double min, double max, const std::string& what,
+                    const std::string& unit) {
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
-        value < 0 || value > max_delay_seconds) {
-        throw UsageError("--delay: \"" + text + "\" is not a number of seconds from 0 to 86400", false);
+        value < min || value > max) {
+        char range[64];
+        std::snprintf(range, sizeof(range), "%g to %g", min, max);
+        throw UsageError(what + ": \"" + text + "\" is not " + unit + " from " + range, false);
     }
     return value;
+}
+
+/// Seconds for --delay and the fault options: from 0 to max_delay_seconds.
+auto seconds(const std::string& what) {
+    return [what](const std::string& text) {
+        return parse_number(text, 0, max_delay_seconds, what, "a number of seconds");
+    };
+}
+
+auto byte_count(const std::string& what, std::uint64_t min, std::uint64_t max) {
+    return [=](const std::string& text) { return parse_whole<std::uint64_t>(text, min, max, what); };
 }
 
 /// One value for every poem, or exactly one per poem.
@@ -79,6 +117,67 @@ std::vector<T> per_poem(const std::vector<T>& values, std::size_t poems, const s
     throw UsageError(flag + " has " + std::to_string(values.size()) + " values for " + std::to_string(poems) +
                          (poems == 1 ? " poem" : " poems") + ": give one value for all or one per poem",
                      false);
+}
+
+/// A per-poem option (--num-bytes, --delay, the faults): each value read by `parse`, then one for
+/// every poem as per_poem() says.
+template <class Parse>
+auto per_poem_option(const cxxopts::ParseResult& parsed, const std::string& name, std::size_t poems,
+                     Parse parse) {
+    std::vector<decltype(parse(std::string{}))> values;
+    for (const auto& text : parsed[name].as<std::vector<std::string>>()) {
+        values.push_back(parse(text));
+    }
+    return per_poem(values, poems, "--" + name);
+}
+
+/// The fault options as one FaultPlan per poem. Without --seed, one random seed serves every listener.
+std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::size_t poems) {
+    std::vector<FaultPlan> plans(poems);
+    bool any = false;
+    // Applies option `name`, if given, to every poem's plan through `set(plan, value)`.
+    const auto apply = [&](const std::string& name, auto parse, auto set) {
+        if (parsed.count(name) == 0) {
+            return;
+        }
+        const auto values = per_poem_option(parsed, name, poems, parse);
+        for (std::size_t i = 0; i < poems; ++i) {
+            set(plans[i], values[i]);
+        }
+        any = true;
+    };
+    constexpr auto bytes_max = std::numeric_limits<std::uint64_t>::max();
+    apply("jitter", seconds("--jitter"), [](FaultPlan& plan, double value) { plan.jitter = value; });
+    apply("size-jitter", byte_count("--size-jitter", 0, std::numeric_limits<std::uint32_t>::max()),
+          [](FaultPlan& plan, std::uint64_t value) { plan.size_jitter = value; });
+    apply("first-byte-delay", seconds("--first-byte-delay"),
+          [](FaultPlan& plan, double value) { plan.first_byte_delay = value; });
+    apply("close-after", byte_count("--close-after", 0, bytes_max),
+          [](FaultPlan& plan, std::uint64_t value) { plan.close_after = value; });
+    apply("reset-after", byte_count("--reset-after", 0, bytes_max),
+          [](FaultPlan& plan, std::uint64_t value) { plan.reset_after = value; });
+    apply("hang-after", byte_count("--hang-after", 0, bytes_max),
+          [](FaultPlan& plan, std::uint64_t value) { plan.hang_after = value; });
+    apply("slow-close", seconds("--slow-close"),
+          [](FaultPlan& plan, double value) { plan.slow_close = value; });
+    if (!any && (parsed.count("fault-rate") != 0 || parsed.count("seed") != 0)) {
+        throw UsageError(std::string(parsed.count("seed") != 0 ? "--seed" : "--fault-rate") +
+                             " needs a fault: --jitter, --size-jitter, --first-byte-delay, --close-after, "
+                             "--reset-after, --hang-after or --slow-close",
+                         false);
+    }
+    const auto rates = per_poem_option(parsed, "fault-rate", poems, [](const std::string& text) {
+        return parse_number(text, 0, 1, "--fault-rate", "a share");
+    });
+    std::vector<std::uint64_t> seeds(poems, std::random_device{}());
+    if (parsed.count("seed") != 0) {
+        seeds = per_poem_option(parsed, "seed", poems, byte_count("--seed", 0, bytes_max));
+    }
+    for (std::size_t i = 0; i < poems; ++i) {
+        plans[i].rate = rates[i];
+        plans[i].seed = seeds[i];
+    }
+    return plans;
 }
 
 Mode parse_mode(const std::string& text) {
@@ -156,18 +255,11 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
     }
     options.ports = per_poem(ports, poems, "--port");
 
-    std::vector<std::size_t> num_bytes;
-    for (const auto& text : parsed["num-bytes"].as<std::vector<std::string>>()) {
-        num_bytes.push_back(
-            parse_whole<std::size_t>(text, 1, std::numeric_limits<std::uint32_t>::max(), "--num-bytes"));
-    }
-    options.num_bytes = per_poem(num_bytes, poems, "--num-bytes");
-
-    std::vector<double> delays;
-    for (const auto& text : parsed["delay"].as<std::vector<std::string>>()) {
-        delays.push_back(parse_delay(text));
-    }
-    options.delays = per_poem(delays, poems, "--delay");
+    options.num_bytes = per_poem_option(parsed, "num-bytes", poems, [](const std::string& text) {
+        return parse_whole<std::size_t>(text, 1, std::numeric_limits<std::uint32_t>::max(), "--num-bytes");
+    });
+    options.delays = per_poem_option(parsed, "delay", poems, seconds("--delay"));
+    options.faults = parse_faults(parsed, poems);
 
     options.iface = parsed["iface"].as<std::string>();
     if (options.iface.empty()) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "faults.hpp"
+
 namespace poetry::server {
 
 enum class Mode { async, threaded, blocking };
@@ -20,6 +22,7 @@ struct ServerOptions {
     std::vector<std::uint16_t> ports;    // one per poem; 0 picks a free port
     std::vector<std::size_t> num_bytes;  // one per poem, each >= 1
     std::vector<double> delays;          // one per poem, seconds, finite and >= 0
+    std::vector<FaultPlan> faults;       // one per poem; FaultPlan::any() is false where none is given
     std::string iface = "localhost";
     Mode mode = Mode::async;
     std::optional<std::filesystem::path> ports_file;

@@ -8,6 +8,39 @@
 #include <system_error>
 
 namespace poetry::server {
+namespace {
+
+/// The faults that apply, by their option names with underscores, and always the rate and the seed
+/// (the seed the server picked, if none was given), so that a run can be repeated.
+nlohmann::json to_json(const FaultPlan& plan) {
+    auto faults = nlohmann::json::object();
+    if (plan.jitter > 0) {
+        faults["jitter"] = plan.jitter;
+    }
+    if (plan.size_jitter > 0) {
+        faults["size_jitter"] = plan.size_jitter;
+    }
+    if (plan.first_byte_delay > 0) {
+        faults["first_byte_delay"] = plan.first_byte_delay;
+    }
+    if (plan.close_after) {
+        faults["close_after"] = *plan.close_after;
+    }
+    if (plan.reset_after) {
+        faults["reset_after"] = *plan.reset_after;
+    }
+    if (plan.hang_after) {
+        faults["hang_after"] = *plan.hang_after;
+    }
+    if (plan.slow_close > 0) {
+        faults["slow_close"] = plan.slow_close;
+    }
+    faults["fault_rate"] = plan.rate;
+    faults["seed"] = plan.seed;
+    return faults;
+}
+
+}  // namespace
 
 void write_ports_file(const std::filesystem::path& path, const std::vector<Listener>& listeners) {
     auto list = nlohmann::json::array();
@@ -20,6 +53,9 @@ void write_ports_file(const std::filesystem::path& path, const std::vector<Liste
             {"num_bytes", listener.num_bytes},
             {"delay", listener.delay_seconds},
         });
+        if (listener.faults.any()) {
+            list.back()["faults"] = to_json(listener.faults);
+        }
     }
     std::filesystem::path temporary = path;
     temporary += ".tmp." + std::to_string(::getpid());

@@ -1,6 +1,7 @@
 // --mode async: one asio io_context on one thread; a coroutine per listener accepts, a coroutine per
-// client streams the poem on an absolute schedule (expires_at, so timing errors never accumulate)
-// while another reads and discards what the client sends and notices when it goes.
+// client streams the poem on an absolute schedule (expires_at, so timing errors never accumulate), with
+// its faults if it has any, while another reads and discards what the client sends and notices when it
+// goes.
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -89,6 +90,7 @@ private:
         co_await stop.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
         // Stop accepting, and end every session: their pending operations fail with operation_aborted.
         stopping_ = true;
+        stopped_.cancel();
         for (auto& acceptor : acceptors_) {
             std::error_code ignored;
             acceptor.close(ignored);
@@ -102,6 +104,7 @@ private:
     awaitable<void> accept_clients(tcp::acceptor& acceptor, const Listener& listener) {
         asio::steady_timer pause(io_);
         bool paused = false;
+        std::uint64_t connections = 0;  // numbers the sessions for their faults
         while (!stopping_) {
             auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
             if (stopping_ || ec == asio::error::operation_aborted) {
@@ -122,7 +125,7 @@ private:
                 continue;
             }
             paused = false;
-            admit(std::move(socket), listener);
+            admit(std::move(socket), listener, connections);
             // The acceptor is non-blocking: these take what is queued now and stop at "would block".
             // Any other error is left to the next async_accept, which pauses if it persists.
             for (int i = 1; i < accept_batch && !stopping_; ++i) {
@@ -130,21 +133,33 @@ private:
                 if (ec) {
                     break;
                 }
-                admit(std::move(next), listener);
+                admit(std::move(next), listener, connections);
             }
         }
     }
 
-    void admit(tcp::socket socket, const Listener& listener) {
+    void admit(tcp::socket socket, const Listener& listener, std::uint64_t& connections) {
         if (context_.refuse_if_full(peer_of(socket), listener)) {
             return;  // the socket closes here
         }
-        spawn(serve_client(std::move(socket), listener));
+        spawn(serve_client(std::move(socket), listener, connections++));
     }
 
-    awaitable<void> serve_client(tcp::socket socket, const Listener& listener) {
-        SessionRecord record(ClientInfo{peer_of(socket), &listener, Clock::now()}, context_.stats,
-                             context_.log);
+    /// What a session's two coroutines share.
+    struct SessionState {
+        bool input_ended = false;  // the client has ended its stream (it may still be reading)
+        bool hanging = false;      // at --hang-after's limit: now the end of stream means the client left
+    };
+
+    awaitable<void> serve_client(tcp::socket socket, const Listener& listener, std::uint64_t number) {
+        SessionRecord record(
+            ClientInfo{peer_of(socket), &listener, Clock::now(), listener.connection_faults(number)},
+            context_.stats, context_.log);
+        if (stopping_) {
+            // Spawned just before the stop, started after it: its socket was not there to be closed.
+            record.end(SessionEnd::interrupted, "server stopping");
+            co_return;
+        }
         clients_.insert(&socket);
         struct Unregister {
             std::unordered_set<tcp::socket*>& clients;
@@ -155,35 +170,55 @@ private:
         std::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         socket.native_non_blocking(true, ignored);  // send_poem's sendfile must never block the loop
-        const auto outcome = co_await (send_poem(socket, listener, record) || discard_input(socket));
+        auto chunks = listener.schedule(record.client().faults, record.client().start);
+        SessionState state;
+        const auto outcome =
+            co_await (send_poem(socket, listener, chunks, record, state) || discard_input(socket, state));
         const std::error_code ec = outcome.index() == 0 ? std::get<0>(outcome) : std::get<1>(outcome);
-        if (outcome.index() == 0 && !ec) {
+        const auto cut = chunks.done() ? chunks.cut() : std::nullopt;
+        if (state.hanging) {
+            record.cut(FaultKind::hang_after, stopping_ ? "until the server stopped"
+                                              : !ec || ec == asio::error::eof
+                                                  ? "until the client left"
+                                                  : "until the client left (" + ec.message() + ")");
+        } else if (outcome.index() == 0 && !ec && cut && cut->kind == FaultKind::reset_after) {
+            // RST instead of FIN: SO_LINGER with a zero timeout makes close(2) abort the connection.
+            socket.set_option(asio::socket_base::linger(true, 0), ignored);
+            socket.close(ignored);
+            record.cut(FaultKind::reset_after);
+        } else if (outcome.index() == 0 && !ec) {
             socket.shutdown(tcp::socket::shutdown_send, ignored);
-            record.end(SessionEnd::finished);
+            if (cut) {
+                record.cut(FaultKind::close_after);
+            } else {
+                record.end(SessionEnd::finished);
+            }
         } else {
             record.end(stopping_ ? SessionEnd::interrupted : SessionEnd::dropped,
                        stopping_ ? "server stopping" : ec.message());
         }
     }
 
-    awaitable<std::error_code> send_poem(tcp::socket& socket, const Listener& listener,
-                                         SessionRecord& record) {
+    /// Sends the chunks on their schedule, then does what the fault at the limit asks (the hang is a
+    /// wait that only the client's leaving or the stop ends) or holds the FIN for the slow close.
+    awaitable<std::error_code> send_poem(tcp::socket& socket, const Listener& listener, ChunkSchedule& chunks,
+                                         SessionRecord& record, SessionState& state) {
         asio::steady_timer timer(io_);
-        std::size_t offset = 0;
-        for (std::size_t index = 0; offset < listener.poem->size(); ++index) {
-            if (index > 0 && listener.delay.count() > 0) {
-                timer.expires_at(listener.chunk_due(record.client().start, index));
+        for (; !chunks.done(); chunks.next()) {
+            if (chunks.must_wait()) {
+                timer.expires_at(chunks.due());
                 if (auto [ec] = co_await timer.async_wait(use_tuple); ec) {
                     co_return ec;
                 }
             }
-            const std::size_t size = std::min(listener.num_bytes, listener.poem->size() - offset);
+            const std::size_t size = chunks.size();
             // sendfile from the sealed poem at once: a chunk nearly always fits in the socket buffer,
             // and then no second suspension is needed. Only what does not fit waits for room.
             std::error_code ec;
             std::size_t written = 0;
             while (written < size) {
-                written += listener.poem->send(socket.native_handle(), offset + written, size - written, ec);
+                written += listener.poem->send(socket.native_handle(), chunks.offset() + written,
+                                               size - written, ec);
                 if (!ec) {
                     continue;
                 }
@@ -198,25 +233,42 @@ private:
                 }
             }
             record.add_sent(written);
-            offset += written;
             if (ec) {
                 co_return ec;
             }
-            record.chunk_left(listener.chunk_due(record.client().start, index));
-            context_.log.chunk_sent(record.client(), written, index);
+            record.chunk_left(chunks.due());
+            context_.log.chunk_sent(record.client(), written, chunks.index(), chunks.due());
+        }
+        const auto cut = chunks.cut();
+        if (cut && cut->kind == FaultKind::hang_after) {
+            state.hanging = true;
+            if (state.input_ended) {
+                co_return std::error_code{};  // the client has gone already
+            }
+            co_return co_await wait_for_ever();  // discard_input ends the session when the client goes
+        }
+        if (cut && cut->kind == FaultKind::reset_after) {
+            co_return std::error_code{};
+        }
+        if (const auto slow_close = record.client().faults.slow_close(); slow_close.count() > 0) {
+            record.fault_acted(FaultKind::slow_close);
+            timer.expires_after(slow_close);
+            if (auto [ec] = co_await timer.async_wait(use_tuple); ec) {
+                co_return ec;
+            }
         }
         co_return std::error_code{};
     }
 
     /// Reads what the client sends and throws it away; returns (ending the session) only on an error
-    /// such as a reset. End of stream just means the client will send no more: it may still be reading.
-    awaitable<std::error_code> discard_input(tcp::socket& socket) {
+    /// such as a reset. End of stream just means the client will send no more: it may still be reading,
+    /// unless the session hangs, where the end of stream is all the client can say about leaving.
+    awaitable<std::error_code> discard_input(tcp::socket& socket, SessionState& state) {
         for (;;) {
             auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink_), use_tuple);
-            if (ec == asio::error::eof) {
-                asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
-                auto [cancelled] = co_await forever.async_wait(use_tuple);  // until the poem ends
-                co_return cancelled;
+            if (ec == asio::error::eof && !state.hanging) {
+                state.input_ended = true;
+                co_return co_await wait_for_ever();  // until the poem ends
             }
             if (ec) {
                 co_return ec;
@@ -224,8 +276,20 @@ private:
         }
     }
 
+    /// Waits until cancelled: by the other side of a session's ||, or by the stop for every session.
+    awaitable<std::error_code> wait_for_ever() {
+        if (stopping_) {
+            co_return asio::error::operation_aborted;
+        }
+        auto [cancelled] = co_await stopped_.async_wait(use_tuple);
+        co_return cancelled;
+    }
+
     ServeContext& context_;
     asio::io_context io_{1};
+    // Never expires: sessions that wait for nothing in particular (a client that has ended its stream,
+    // a hang) wait on it, and the stop cancels every such wait at once.
+    asio::steady_timer stopped_{io_, asio::steady_timer::time_point::max()};
     std::vector<tcp::acceptor> acceptors_;
     std::unordered_set<tcp::socket*> clients_;
     // Where every session's discarded input goes: one buffer for all, not one per client (4 KB per

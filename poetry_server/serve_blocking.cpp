@@ -14,9 +14,11 @@ void serve_blocking(ServeContext& context) {
     ThreadGroup listeners;
     for (Listener& listener : context.listeners) {
         listeners.spawn([&] {
-            accept_clients(listener, context, [&](net::Socket client, std::string peer) {
-                serve_client_blocking(std::move(client), std::move(peer), listener, context, registry);
-            });
+            accept_clients(listener, context,
+                           [&](net::Socket client, std::string peer, std::uint64_t number) {
+                               serve_client_blocking(std::move(client), std::move(peer), number, listener,
+                                                     context, registry);
+                           });
         });
     }
     wait_for_stop(context.stop);

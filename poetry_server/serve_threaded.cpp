@@ -13,18 +13,21 @@ void serve_threaded(ServeContext& context) {
     ThreadGroup acceptors;
     for (Listener& listener : context.listeners) {
         acceptors.spawn([&] {
-            accept_clients(listener, context, [&](net::Socket client, std::string peer) {
-                try {
-                    // std::function needs a copyable callable: the socket travels as a shared_ptr.
-                    auto owned = std::make_shared<net::Socket>(std::move(client));
-                    sessions.spawn([&, owned, peer] {
-                        serve_client_blocking(std::move(*owned), peer, listener, context, registry);
-                    });
-                } catch (const std::system_error& e) {
-                    ++context.stats.refused;
-                    context.log.error("cannot start a thread for " + peer + ": " + e.what());
-                }
-            });
+            accept_clients(listener, context,
+                           [&](net::Socket client, std::string peer, std::uint64_t number) {
+                               try {
+                                   // std::function needs a copyable callable: the socket travels as a
+                                   // shared_ptr.
+                                   auto owned = std::make_shared<net::Socket>(std::move(client));
+                                   sessions.spawn([&, owned, peer, number] {
+                                       serve_client_blocking(std::move(*owned), peer, number, listener,
+                                                             context, registry);
+                                   });
+                               } catch (const std::system_error& e) {
+                                   ++context.stats.refused;
+                                   context.log.error("cannot start a thread for " + peer + ": " + e.what());
+                               }
+                           });
         });
     }
     wait_for_stop(context.stop);

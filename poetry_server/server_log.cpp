@@ -34,7 +34,8 @@ void ServerLog::listening(const Listener& listener) {
                                        format_delay(listener.delay_seconds) + " s"
                                  : std::to_string(listener.num_bytes) + " bytes at a time, no delay";
     line(out_, "Serving " + listener.poem->path() + " on " + listener.endpoint.to_string() + ": " +
-                   std::to_string(listener.poem->size()) + " bytes, " + pace);
+                   std::to_string(listener.poem->size()) + " bytes, " + pace +
+                   (listener.faults.any() ? "; faults: " + listener.faults.describe() : ""));
 }
 
 void ServerLog::connected(const ClientInfo& client) {
@@ -42,18 +43,27 @@ void ServerLog::connected(const ClientInfo& client) {
         return;
     }
     line(out_, "Client " + client.peer + " connected to " + client.listener->endpoint.to_string() + " (" +
-                   client.listener->poem->path() + ")");
+                   client.listener->poem->path() + ")" + (client.faults.active() ? " with faults" : ""));
 }
 
-void ServerLog::chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index) {
+void ServerLog::chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index,
+                           std::chrono::steady_clock::time_point due) {
     if (verbosity_ != Verbosity::verbose) {
         return;
     }
-    line(out_,
-         "Sent " + std::to_string(bytes) + " bytes (chunk " + std::to_string(index) + ") to " + client.peer);
+    std::string text =
+        "Sent " + std::to_string(bytes) + " bytes (chunk " + std::to_string(index) + ") to " + client.peer;
+    if (client.faults.active()) {
+        char when[48];
+        std::snprintf(when, sizeof(when), " (due +%.6f s)",
+                      std::chrono::duration<double>(due - client.start).count());
+        text += when;
+    }
+    line(out_, text);
 }
 
-void ServerLog::ended(const ClientInfo& client, SessionEnd end, std::uint64_t sent, std::string_view reason) {
+void ServerLog::ended(const ClientInfo& client, SessionEnd end, std::uint64_t sent, std::string_view reason,
+                      FaultKind cut_by) {
     if (verbosity_ == Verbosity::quiet) {
         return;
     }
@@ -62,7 +72,13 @@ void ServerLog::ended(const ClientInfo& client, SessionEnd end, std::uint64_t se
     if (end == SessionEnd::finished) {
         text += ": sent " + std::to_string(sent) + " bytes in " + elapsed + " s";
     } else {
-        text += end == SessionEnd::dropped ? " dropped after " : " interrupted after ";
+        if (end == SessionEnd::cut) {
+            text += cut_by == FaultKind::reset_after  ? " reset by --reset-after after "
+                    : cut_by == FaultKind::hang_after ? " hung by --hang-after after "
+                                                      : " closed early by --close-after after ";
+        } else {
+            text += end == SessionEnd::dropped ? " dropped after " : " interrupted after ";
+        }
         text += std::to_string(sent) + " of " + std::to_string(client.listener->poem->size()) + " bytes in " +
                 elapsed + " s";
         if (!reason.empty()) {
@@ -90,7 +106,8 @@ void ServerLog::error(std::string_view message) {
     line(err_, "poetry_server: " + std::string(message));
 }
 
-void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime) {
+void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime,
+                        bool faults_configured) {
     std::string text = "Stopped after " + format_seconds(uptime) + " s: served " +
                        std::to_string(stats.served) + " clients, dropped " + std::to_string(stats.dropped) +
                        ", interrupted " + std::to_string(stats.interrupted) + ", refused " +
@@ -103,6 +120,19 @@ void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::dur
             static_cast<unsigned long long>(stats.lateness.count()), stats.lateness.percentile_ms(0.5),
             stats.lateness.percentile_ms(0.99), stats.lateness.max_ms());
         text += lateness;
+    }
+    if (faults_configured) {
+        text += "; faults on " + std::to_string(stats.faulty) + " of " + std::to_string(stats.connections) +
+                " connections";
+        const char* separator = ": ";
+        for (std::size_t kind = 0; kind < fault_kinds; ++kind) {
+            if (stats.faults[kind] > 0) {
+                text += separator;
+                text += to_string(static_cast<FaultKind>(kind));
+                text += " " + std::to_string(stats.faults[kind]);
+                separator = ", ";
+            }
+        }
     }
     line(out_, text);
 }
@@ -126,7 +156,8 @@ double LatenessHistogram::percentile_ms(double p) const noexcept {
         seen += counts_[bucket];
         if (seen > wanted || bucket == buckets - 1) {
             // A bucket's upper bound may lie above every chunk in it: never report more than the max.
-            return bucket == buckets - 1 ? max_ms() : std::min(static_cast<double>(bucket + 1) / 10.0, max_ms());
+            return bucket == buckets - 1 ? max_ms()
+                                         : std::min(static_cast<double>(bucket + 1) / 10.0, max_ms());
         }
     }
     return max_ms();
@@ -135,6 +166,18 @@ double LatenessHistogram::percentile_ms(double p) const noexcept {
 SessionRecord::SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& log)
     : client_(std::move(client)), stats_(stats), log_(log) {
     ++stats_.active;
+    ++stats_.connections;
+    if (const FaultPlan* plan = client_.faults.plan()) {
+        ++stats_.faulty;
+        // These act on the whole session (the limits and the slow close count when they act).
+        for (const auto& [on, kind] : {std::pair{plan->first_byte_delay > 0, FaultKind::first_byte_delay},
+                                       std::pair{plan->jitter > 0, FaultKind::jitter},
+                                       std::pair{plan->size_jitter > 0, FaultKind::size_jitter}}) {
+            if (on) {
+                fault_acted(kind);
+            }
+        }
+    }
     log_.connected(client_);
 }
 
@@ -150,9 +193,12 @@ SessionRecord::~SessionRecord() {
         case SessionEnd::interrupted:
             ++stats_.interrupted;
             break;
+        case SessionEnd::cut:
+            fault_acted(cut_by_);
+            break;
     }
     try {
-        log_.ended(client_, end_, sent_, reason_);
+        log_.ended(client_, end_, sent_, reason_, cut_by_);
     } catch (...) {
         // Logging must not throw out of a destructor; a lost log line is the lesser harm.
     }
@@ -170,6 +216,15 @@ void SessionRecord::chunk_left(std::chrono::steady_clock::time_point due) noexce
 void SessionRecord::end(SessionEnd how, std::string reason) noexcept {
     end_ = how;
     reason_ = std::move(reason);
+}
+
+void SessionRecord::cut(FaultKind limit, std::string reason) noexcept {
+    end(SessionEnd::cut, std::move(reason));
+    cut_by_ = limit;
+}
+
+void SessionRecord::fault_acted(FaultKind kind) noexcept {
+    ++stats_.faults[static_cast<std::size_t>(kind)];
 }
 
 }  // namespace poetry::server

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "faults.hpp"
 #include "listener.hpp"
 #include "options.hpp"
 
@@ -41,18 +42,25 @@ struct ServerStats {
     std::atomic<std::uint64_t> interrupted{0};  // still connected when the server stopped
     std::atomic<std::uint64_t> refused{0};      // over --max-clients
     std::atomic<std::uint64_t> bytes_sent{0};
-    std::atomic<std::uint64_t> active{0};  // connected now
-    LatenessHistogram lateness;            // how late each chunk left against its schedule
+    std::atomic<std::uint64_t> active{0};       // connected now
+    LatenessHistogram lateness;                 // how late each chunk left against its schedule
+    std::atomic<std::uint64_t> connections{0};  // every session, however it ended
+    std::atomic<std::uint64_t> faulty{0};       // sessions chosen for faults (--fault-rate)
+    // Per FaultKind, the sessions where it acted: jitter and the like on every faulty session that has
+    // them, the byte limits where they cut the poem short (those sessions count nowhere else), the slow
+    // close where it held the FIN.
+    std::array<std::atomic<std::uint64_t>, fault_kinds> faults{};
 };
 
-/// How one client's session ended.
-enum class SessionEnd { finished, dropped, interrupted };
+/// How one client's session ended: cut means by --close-after, --reset-after or --hang-after.
+enum class SessionEnd { finished, dropped, interrupted, cut };
 
 /// One client of one listener, from accept to the end of its session.
 struct ClientInfo {
     std::string peer;  // "127.0.0.1:51234"
     const Listener* listener = nullptr;
     std::chrono::steady_clock::time_point start;
+    ConnectionFaults faults;  // active() if this session was chosen for faults
 };
 
 class ServerLog {
@@ -60,15 +68,21 @@ public:
     ServerLog(std::ostream& out, std::ostream& err, Verbosity verbosity) noexcept
         : out_(out), err_(err), verbosity_(verbosity) {}
 
-    /// "Serving poems/ecstasy.txt on 127.0.0.1:8000: 2667 bytes, 200 bytes every 0.7 s"
+    /// "Serving poems/ecstasy.txt on 127.0.0.1:8000: 2667 bytes, 200 bytes every 0.7 s", then, if it
+    /// has faults, "; faults: close after 100 bytes, jitter ±0.1 s, rate 0.5, seed 7".
     void listening(const Listener& listener);
-    /// "Client 127.0.0.1:51234 connected to 127.0.0.1:8000 (poems/ecstasy.txt)"
+    /// "Client 127.0.0.1:51234 connected to 127.0.0.1:8000 (poems/ecstasy.txt)", and " with faults".
     void connected(const ClientInfo& client);
-    /// -v only: "Sent 200 bytes (chunk 3) to 127.0.0.1:51234"
-    void chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index);
+    /// -v only: "Sent 200 bytes (chunk 3) to 127.0.0.1:51234"; for a session with faults, also when
+    /// the chunk was due: " (due +2.104113 s)" after the session's start.
+    void chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index,
+                    std::chrono::steady_clock::time_point due);
     /// finished: "Client 127.0.0.1:51234 on 127.0.0.1:8000: sent 2667 bytes in 10.52 s";
-    /// dropped/interrupted: "... dropped after 1200 of 2667 bytes in 4.21 s: Connection reset by peer".
-    void ended(const ClientInfo& client, SessionEnd end, std::uint64_t sent, std::string_view reason);
+    /// dropped/interrupted: "... dropped after 1200 of 2667 bytes in 4.21 s: Connection reset by peer";
+    /// cut: "... closed early by --close-after after 100 of 2667 bytes in 0.71 s" (or "reset by
+    /// --reset-after", "hung by --hang-after ...: until the client left").
+    void ended(const ClientInfo& client, SessionEnd end, std::uint64_t sent, std::string_view reason,
+               FaultKind cut_by = FaultKind::close_after);
     /// "Refused 127.0.0.1:51240 on 127.0.0.1:8000: 100 clients connected (--max-clients)"
     void refused(std::string_view peer, const Listener& listener, std::uint64_t active);
     /// One line on stderr, always.
@@ -77,8 +91,10 @@ public:
     /// 0.1 s steps" (or "accept failed (...)" for another error that retrying at once would not cure).
     void accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds);
     /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes;
-    /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms"
-    void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime);
+    /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms", and if `faults_configured`,
+    /// "; faults on 12 of 40 connections: close-after 5, reset-after 7" (each fault that acted).
+    void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime,
+                 bool faults_configured);
 
 private:
     void line(std::ostream& stream, const std::string& text);
@@ -105,6 +121,10 @@ public:
     void chunk_left(std::chrono::steady_clock::time_point due) noexcept;
     /// How it ended; the default, if nothing is said, is dropped with an unknown reason.
     void end(SessionEnd how, std::string reason = {}) noexcept;
+    /// It ended at the byte limit of `limit` (close_after, reset_after or hang_after).
+    void cut(FaultKind limit, std::string reason = {}) noexcept;
+    /// A fault that acts at one moment (the slow close) has acted.
+    void fault_acted(FaultKind kind) noexcept;
     [[nodiscard]] const ClientInfo& client() const noexcept { return client_; }
     [[nodiscard]] std::uint64_t sent() const noexcept { return sent_; }
 
@@ -114,6 +134,7 @@ private:
     ServerLog& log_;
     std::uint64_t sent_ = 0;
     SessionEnd end_ = SessionEnd::dropped;
+    FaultKind cut_by_ = FaultKind::close_after;
     std::string reason_ = "session ended early";
 };
 
