@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "integration/bad_input.hpp"
+#include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 
@@ -43,78 +44,7 @@ using json = nlohmann::json;
 namespace {
 
 //---------------------------------------------------------------------------------------------------------
-// Running the client
-
-/// What a poetry_client run said and returned, and how long it took from the outside.
-struct ClientRun {
-    std::vector<std::string> args;
-    int status = -1;
-    std::string out;
-    std::string err;
-    std::chrono::duration<double> took{};
-};
-
-std::ostream& operator<<(std::ostream& out, const ClientRun& run) {
-    out << "poetry_client";
-    for (const auto& arg : run.args) {
-        out << ' ' << arg;
-    }
-    return out << "\nexit status " << run.status << "\n--- stdout:\n"
-               << run.out << "--- stderr:\n"
-               << run.err;
-}
-
-/// Runs poetry_client with `args` and waits (at most 60 s) for it to exit. `while_running`, if given,
-/// is called with the client's pid just after it starts. A client that does not exit fails the test.
-ClientRun run_client(const std::vector<std::string>& args,
-                     const std::function<void(pid_t)>& while_running = {}) {
-    const TempDir dir;
-    std::vector<std::string> argv{POETRY_CLIENT_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const auto started = std::chrono::steady_clock::now();
-    ChildProcess process(argv, {dir / "out", dir / "err", std::nullopt, std::nullopt});
-    if (while_running) {
-        while_running(process.pid());
-    }
-    const auto status = process.wait(60s);
-    ClientRun run{args, status.value_or(-1), read_file(dir / "out"), read_file(dir / "err"),
-                  std::chrono::steady_clock::now() - started};
-    if (!status) {
-        BOOST_FAIL("poetry_client did not exit within 60 s (killed):\n" << run);
-    }
-    return run;
-}
-
-/// The run's stdout as the --json document; fails the test if it is not JSON.
-json report_of(const ClientRun& run) {
-    try {
-        return json::parse(run.out);
-    } catch (const json::exception& e) {
-        BOOST_FAIL("stdout is not JSON (" << e.what() << "):\n" << run);
-    }
-    return {};
-}
-
-//---------------------------------------------------------------------------------------------------------
-// Fake servers
-
-/// A loopback port where every connection is refused: a socket holds it bound and never listens, so no
-/// other program can take it while the test runs.
-class RefusedPort {
-public:
-    RefusedPort() {
-        std::error_code ec;
-        socket_ = net::Socket::open(AF_INET, ec);
-        const auto any_port = net::Endpoint::numeric("127.0.0.1", 0);
-        if (ec || ::bind(socket_.fd(), any_port.data(), any_port.size()) != 0) {
-            throw std::system_error(ec ? ec : std::error_code(errno, std::generic_category()), "bind");
-        }
-    }
-    [[nodiscard]] std::string port() const { return std::to_string(socket_.local_endpoint().port()); }
-
-private:
-    net::Socket socket_;
-};
+// Fake servers (running the client and a refused port: integration/client_run.hpp)
 
 /// How a FakeServer ends a connection once it has sent its bytes.
 enum class Ending {
@@ -326,7 +256,7 @@ BOOST_DATA_TEST_CASE(every_strategy_downloads_three_poems_byte_exact_in_the_time
                      data::make(all_strategies), strategy) {
     RunningServer server(three_poems(paced));
     const TempDir dir;
-    const ClientRun run = run_client({"--strategy", strategy, "--ports-file", server.ports_file().string(),
+    const ProgramRun run = run_client({"--strategy", strategy, "--ports-file", server.ports_file().string(),
                                       "--json", "--output-dir", (dir / "poems").string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
@@ -381,7 +311,7 @@ BOOST_DATA_TEST_CASE(each_selector_backend_works_for_the_loop_strategies,
     // The selector really is the one asked for: only epoll has an epoll fd.
     bool watched = false;
     bool has_epoll_fd = false;
-    const ClientRun run = run_client(
+    const ProgramRun run = run_client(
         {"--strategy", strategy, "--selector", selector, "--ports-file", server.ports_file().string(),
          "--json", "--output-dir", dir.path().string()},
         [&](pid_t pid) {
@@ -419,7 +349,7 @@ BOOST_DATA_TEST_CASE(a_refused_port_among_good_ones_fails_only_that_task_and_the
     const TempDir dir;
     const std::string good1 = std::to_string(server.port(0));
     const std::string good2 = std::to_string(server.port(1));
-    const ClientRun run = run_client(
+    const ProgramRun run = run_client(
         {"--strategy", strategy, "-q", "--output-dir", dir.path().string(), good1, refused.port(), good2});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 2: no poem from " + address(refused.port()) +
@@ -435,7 +365,7 @@ BOOST_DATA_TEST_CASE(a_server_that_resets_mid_poem_gives_a_partial_result, data:
     const std::string start = read_file(poem_path("alla_sera.txt")).substr(0, 100);
     FakeServer server(start, Ending::reset);
     const TempDir dir;
-    const ClientRun run =
+    const ProgramRun run =
         run_client({"--strategy", strategy, "-q", "--output-dir", dir.path().string(), server.port()});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: partial poem from " + address(server.port()) +
@@ -448,7 +378,7 @@ BOOST_DATA_TEST_CASE(a_server_that_resets_mid_poem_gives_a_partial_result, data:
 BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_looks_like_a_short_poem_without_a_ports_file,
                      data::make(all_strategies), strategy) {
     FakeServer server(read_file(poem_path("alla_sera.txt")).substr(0, 100), Ending::close);
-    const ClientRun run = run_client({"--strategy", strategy, server.port()});
+    const ProgramRun run = run_client({"--strategy", strategy, server.port()});
     BOOST_TEST(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
     const auto lines = lines_of(run.out);
@@ -465,7 +395,7 @@ BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_is_partial_when_the_ports_file_gives
     FakeServer server(start, Ending::close);
     const TempDir dir;
     const std::string ports_file = write_ports_file(dir, server.port(), 551);
-    const ClientRun run = run_client(
+    const ProgramRun run = run_client(
         {"--strategy", strategy, "-q", "--ports-file", ports_file, "--output-dir", (dir / "poems").string()});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: partial poem from " + address(server.port()) +
@@ -479,7 +409,7 @@ BOOST_DATA_TEST_CASE(more_bytes_than_the_ports_file_gives_fail_the_download, dat
                      strategy) {
     FakeServer server(read_file(poem_path("alla_sera.txt")).substr(0, 100), Ending::close);
     const TempDir dir;
-    const ClientRun run =
+    const ProgramRun run =
         run_client({"--strategy", strategy, "-q", "--ports-file", write_ports_file(dir, server.port(), 60)});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: no poem from " + address(server.port()) +
@@ -491,7 +421,7 @@ BOOST_DATA_TEST_CASE(more_bytes_than_the_ports_file_gives_fail_the_download, dat
 BOOST_DATA_TEST_CASE(timeout_ends_a_download_from_a_server_that_never_sends, data::make(all_strategies),
                      strategy) {
     FakeServer server("", Ending::silence);
-    const ClientRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", server.port()});
+    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", server.port()});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: no poem from " + address(server.port()) +
                               ", 0 bytes received: no data for 0.20 s\n",
@@ -508,7 +438,7 @@ BOOST_DATA_TEST_CASE(timeout_ends_a_download_from_a_server_that_never_sends, dat
 BOOST_DATA_TEST_CASE(timeout_ends_a_download_that_goes_silent_mid_poem_as_partial, data::make(all_strategies),
                      strategy) {
     FakeServer server(read_file(poem_path("alla_sera.txt")).substr(0, 100), Ending::silence);
-    const ClientRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", server.port()});
+    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", server.port()});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: partial poem from " + address(server.port()) +
                               ", 100 bytes received: no data for 0.20 s\n",
@@ -521,7 +451,7 @@ BOOST_DATA_TEST_CASE(timeout_is_for_silence_so_a_slow_poem_that_keeps_coming_fin
     // 14 chunks 30 ms apart: 0.39 s in all, twice the timeout, but never 0.2 s without a chunk.
     RunningServer server({"--num-bytes", "40", "--delay", "0.03", poem_path("alla_sera.txt")});
     const TempDir dir;
-    const ClientRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", "--output-dir",
+    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", "--output-dir",
                                       dir.path().string(), std::to_string(server.port())});
     BOOST_TEST(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
@@ -536,7 +466,7 @@ BOOST_AUTO_TEST_CASE(json_holds_every_task_and_the_totals) {
     const std::string start = read_file(poem_path("science.txt")).substr(0, 100);
     FakeServer resetting(start, Ending::reset);
     // Two complete, one failed and two partial: no count can stand in for another.
-    const ClientRun run = run_client({"--json", std::to_string(server.port(0)), refused.port(),
+    const ProgramRun run = run_client({"--json", std::to_string(server.port(0)), refused.port(),
                                       resetting.port(), resetting.port(), std::to_string(server.port(1))});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err.empty(), run);  // --json: the document only
@@ -621,7 +551,7 @@ BOOST_AUTO_TEST_CASE(json_holds_every_task_and_the_totals) {
 BOOST_AUTO_TEST_CASE(strategy_all_prints_the_table_and_the_identity_check) {
     RunningServer server(three_poems("0"));
     const TempDir dir;
-    const ClientRun run = run_client({"--strategy", "all", "-q", "--ports-file", server.ports_file().string(),
+    const ProgramRun run = run_client({"--strategy", "all", "-q", "--ports-file", server.ports_file().string(),
                                       "--output-dir", dir.path().string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
@@ -647,7 +577,7 @@ BOOST_AUTO_TEST_CASE(strategy_all_prints_the_table_and_the_identity_check) {
 
 BOOST_AUTO_TEST_CASE(strategy_all_with_json_reports_every_run_and_the_identity_check) {
     RunningServer server(three_poems("0"));
-    const ClientRun run =
+    const ProgramRun run =
         run_client({"--strategy", "all", "--json", "--ports-file", server.ports_file().string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     const json report = report_of(run);
@@ -666,7 +596,7 @@ BOOST_AUTO_TEST_CASE(strategy_all_with_json_reports_every_run_and_the_identity_c
 BOOST_DATA_TEST_CASE(progress_has_a_line_per_chunk_and_per_poem_then_the_summary, data::make(all_strategies),
                      strategy) {
     RunningServer server(three_poems("0.01"));
-    const ClientRun run = run_client({"--strategy", strategy, "--ports-file", server.ports_file().string()});
+    const ProgramRun run = run_client({"--strategy", strategy, "--ports-file", server.ports_file().string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
     const auto lines = lines_of(run.out);
@@ -713,7 +643,7 @@ BOOST_DATA_TEST_CASE(progress_has_a_line_per_chunk_and_per_poem_then_the_summary
 
 BOOST_AUTO_TEST_CASE(quiet_prints_only_the_summary) {
     RunningServer server(three_poems("0"));
-    const ClientRun run = run_client({"-q", "--ports-file", server.ports_file().string()});
+    const ProgramRun run = run_client({"-q", "--ports-file", server.ports_file().string()});
     BOOST_TEST(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
     BOOST_TEST(matches(run.out, summary("3 poems", "\n")), run);
@@ -723,14 +653,14 @@ BOOST_AUTO_TEST_CASE(print_writes_the_poems_after_the_report_in_task_order) {
     RunningServer server(three_poems("0"));
     const std::string poems = read_file(poem_path("ecstasy.txt")) + read_file(poem_path("alla_sera.txt")) +
                               read_file(poem_path("science.txt"));
-    const ClientRun quiet = run_client({"-q", "--print", "--ports-file", server.ports_file().string()});
+    const ProgramRun quiet = run_client({"-q", "--print", "--ports-file", server.ports_file().string()});
     BOOST_TEST_REQUIRE(quiet.status == 0, quiet);
     const auto end_of_summary = quiet.out.find('\n');
     BOOST_REQUIRE(end_of_summary != std::string::npos);
     BOOST_TEST(matches(quiet.out.substr(0, end_of_summary), summary("3 poems")), quiet);
     BOOST_TEST(quiet.out.substr(end_of_summary + 1) == poems);
 
-    const ClientRun chatty = run_client({"--print", "--ports-file", server.ports_file().string()});
+    const ProgramRun chatty = run_client({"--print", "--ports-file", server.ports_file().string()});
     BOOST_TEST_REQUIRE(chatty.status == 0, chatty);
     BOOST_TEST(chatty.out.ends_with(poems), chatty);
     BOOST_TEST(count(chatty.out, "Got 3 poems in ") == 1U, chatty);
@@ -748,7 +678,7 @@ BOOST_AUTO_TEST_CASE(output_dir_saves_byte_identical_poems_even_when_chunks_spli
                           poem_path("nightingale.txt"), poem_path("fascination.txt")});
     const TempDir dir;
     const auto nested = dir / "not" / "yet" / "there";
-    const ClientRun run =
+    const ProgramRun run =
         run_client({"--json", "--ports-file", server.ports_file().string(), "--output-dir", nested.string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     check_files(files_in(nested), poems_of(server));
@@ -761,7 +691,7 @@ BOOST_DATA_TEST_CASE(connections_k_downloads_each_address_k_times_at_once, data:
     // Alone: 5 x 30 ms = 0.15 s and 6 x 30 ms = 0.18 s.
     RunningServer server(
         {"--num-bytes", "100", "--delay", "0.03", poem_path("alla_sera.txt"), poem_path("science.txt")});
-    const ClientRun run = run_client({"--strategy", strategy, "--connections", "3", "--json",
+    const ProgramRun run = run_client({"--strategy", strategy, "--connections", "3", "--json",
                                       std::to_string(server.port(0)), std::to_string(server.port(1))});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     const json report = report_of(run);
@@ -784,7 +714,7 @@ BOOST_DATA_TEST_CASE(workers_n_runs_at_most_n_downloads_at_once,
                      strategy, workers) {
     // Four downloads of 5 x 40 ms = 0.2 s each.
     RunningServer server({"--num-bytes", "100", "--delay", "0.04", poem_path("alla_sera.txt")});
-    const ClientRun run = run_client({"--strategy", strategy, "--workers", std::to_string(workers),
+    const ProgramRun run = run_client({"--strategy", strategy, "--workers", std::to_string(workers),
                                       "--connections", "4", "--json", std::to_string(server.port())});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     const json report = report_of(run);
@@ -809,7 +739,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_address_is_downloaded_over_ipv6) {
     RunningServer server({"--iface", "::1", "--delay", "0", poem_path("science.txt")});
     const TempDir dir;
     const std::string port = std::to_string(server.port());
-    const ClientRun run = run_client({"--output-dir", dir.path().string(), "[::1]:" + port});
+    const ProgramRun run = run_client({"--output-dir", dir.path().string(), "[::1]:" + port});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     BOOST_TEST(
         run.out.find("Task 1: got the whole poem from [::1]:" + port + ": 645 bytes") != std::string::npos,
@@ -823,7 +753,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(client_input)
 
-void check_bad_input(const ClientRun& run, const std::string& message, bool usage) {
+void check_bad_input(const ProgramRun& run, const std::string& message, bool usage) {
     std::ostringstream context;
     context << run;
     check_refused("poetry_client", run.status, run.out, run.err, message, usage, context.str());
@@ -914,7 +844,7 @@ BOOST_DATA_TEST_CASE(
 }
 
 BOOST_AUTO_TEST_CASE(help_lists_every_option_and_version_prints_it) {
-    const ClientRun help = run_client({"--help"});
+    const ProgramRun help = run_client({"--help"});
     BOOST_TEST(help.status == 0);
     BOOST_TEST(help.err.empty());
     for (const char* option :
@@ -925,7 +855,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option_and_version_prints_it) {
     for (const auto& strategy : all_strategies) {
         BOOST_TEST(help.out.find(strategy) != std::string::npos, strategy);
     }
-    const ClientRun version = run_client({"--version"});
+    const ProgramRun version = run_client({"--version"});
     BOOST_TEST(version.status == 0);
     BOOST_TEST(version.out.starts_with("poetry_client "), version);
 }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "integration/bad_input.hpp"
+#include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 
@@ -37,42 +38,7 @@ using json = nlohmann::json;
 namespace {
 
 //---------------------------------------------------------------------------------------------------------
-// Running programs
-
-/// What a program run said and returned.
-struct Run {
-    std::vector<std::string> argv;
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::ostream& operator<<(std::ostream& out, const Run& run) {
-    for (const auto& arg : run.argv) {
-        out << arg << ' ';
-    }
-    return out << "\nexit status " << run.status << "\n--- stdout:\n"
-               << run.out << "--- stderr:\n"
-               << run.err;
-}
-
-/// Runs `argv` and waits (at most 60 s) for it to exit; one that does not fails the test.
-Run run(const std::vector<std::string>& argv) {
-    const TempDir dir;
-    ChildProcess process(argv, {dir / "out", dir / "err", std::nullopt, std::nullopt});
-    const auto status = process.wait(60s);
-    Run result{argv, status.value_or(-1), read_file(dir / "out"), read_file(dir / "err")};
-    if (!status) {
-        BOOST_FAIL(argv.front() << " did not exit within 60 s (killed):\n" << result);
-    }
-    return result;
-}
-
-Run run_client(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{POETRY_CLIENT_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
-}
+// Checking pictures with real tools (running programs: integration/client_run.hpp)
 
 /// The full path of `name` on PATH (ChildProcess does not search it). A missing tool fails the test:
 /// CI installs it, and a picture nobody checked must not pass.
@@ -89,23 +55,13 @@ std::string installed(const std::string& name) {
     return {};
 }
 
-/// The run's stdout as the --json document; fails the test if it is not JSON.
-json report_of(const Run& run) {
-    try {
-        return json::parse(run.out);
-    } catch (const json::exception& e) {
-        BOOST_FAIL("stdout is not JSON (" << e.what() << "):\n" << run);
-    }
-    return {};
-}
-
 /// xmllint finds the file well-formed, and rsvg-convert draws it into a PNG.
 void check_renders(const std::filesystem::path& svg) {
-    const Run lint = run({installed("xmllint"), "--noout", svg.string()});
+    const ProgramRun lint = run_program({installed("xmllint"), "--noout", svg.string()});
     BOOST_TEST(lint.status == 0, lint);
     BOOST_TEST(lint.err.empty(), lint);
     const TempDir dir;
-    const Run render = run({installed("rsvg-convert"), "-o", (dir / "out.png").string(), svg.string()});
+    const ProgramRun render = run_program({installed("rsvg-convert"), "-o", (dir / "out.png").string(), svg.string()});
     BOOST_TEST_REQUIRE(render.status == 0, render);
     const std::string png = read_file(dir / "out.png");
     BOOST_TEST(png.size() > 1000U, "a PNG of " << png.size() << " bytes");
@@ -232,23 +188,6 @@ std::size_t chunks_in(const std::string& marks) {
 //---------------------------------------------------------------------------------------------------------
 // Servers
 
-/// A loopback port where every connection is refused: bound, never listening.
-class RefusedPort {
-public:
-    RefusedPort() {
-        std::error_code ec;
-        socket_ = net::Socket::open(AF_INET, ec);
-        const auto any_port = net::Endpoint::numeric("127.0.0.1", 0);
-        if (ec || ::bind(socket_.fd(), any_port.data(), any_port.size()) != 0) {
-            throw std::system_error(ec ? ec : std::error_code(errno, std::generic_category()), "bind");
-        }
-    }
-    [[nodiscard]] std::string port() const { return std::to_string(socket_.local_endpoint().port()); }
-
-private:
-    net::Socket socket_;
-};
-
 /// Two poems in 100-byte chunks 20 ms apart: alla_sera.txt 6 chunks in 0.10 s, science.txt 7 in 0.12 s.
 std::vector<std::string> two_paced_poems() {
     return {"--num-bytes", "100", "--delay", "0.02", poem_path("alla_sera.txt"), poem_path("science.txt")};
@@ -281,7 +220,7 @@ BOOST_AUTO_TEST_CASE(the_svg_renders_with_a_lane_per_download_and_a_mark_per_chu
         args.push_back(port);
     }
     args.push_back(refused.port());
-    const Run client = run_client(args);
+    const ProgramRun client = run_client(args);
     BOOST_TEST_REQUIRE(client.status == 1, client);  // the refused port's two downloads failed
     const json tasks = report_of(client).at("tasks");
     BOOST_REQUIRE_EQUAL(tasks.size(), 6U);
@@ -324,7 +263,7 @@ BOOST_AUTO_TEST_CASE(strategy_all_draws_a_titled_panel_per_strategy_on_one_time_
     for (const auto& port : ports_of(server)) {
         args.push_back(port);
     }
-    const Run client = run_client(args);
+    const ProgramRun client = run_client(args);
     BOOST_TEST_REQUIRE(client.status == 0, client);
     const json runs = report_of(client).at("strategies");
     BOOST_REQUIRE_EQUAL(runs.size(), all_strategies.size());
@@ -371,7 +310,7 @@ BOOST_AUTO_TEST_CASE(the_text_timeline_has_a_row_per_download_and_blocking_makes
         args.push_back(port);
     }
     args.push_back(refused.port());
-    const Run client = run_client(args);
+    const ProgramRun client = run_client(args);
     BOOST_TEST_REQUIRE(client.status == 1, client);
 
     // The chunks of each whole poem, from the report's lines: "Task 1: got the whole poem ... in 6 chunks".
@@ -424,7 +363,7 @@ BOOST_AUTO_TEST_CASE(chunk_times_list_each_chunk_in_order_between_first_and_last
     for (const auto& port : ports_of(server)) {
         args.push_back(port);
     }
-    const Run client = run_client(args);
+    const ProgramRun client = run_client(args);
     BOOST_TEST_REQUIRE(client.status == 0, client);
     for (const auto& run : report_of(client).at("strategies")) {
         for (const auto& task : run.at("tasks")) {
@@ -451,7 +390,7 @@ BOOST_AUTO_TEST_CASE(chunk_times_list_each_chunk_in_order_between_first_and_last
         }
     }
     // Only when asked: the JSON of a plain run has no chunk times.
-    const Run plain = run_client({"--json", ports_of(server).front()});
+    const ProgramRun plain = run_client({"--json", ports_of(server).front()});
     BOOST_TEST_REQUIRE(plain.status == 0, plain);
     BOOST_TEST(!report_of(plain).at("tasks")[0].contains("chunk_times"), plain);
 }
@@ -461,7 +400,7 @@ BOOST_AUTO_TEST_CASE(many_downloads_draw_at_most_50_lanes_and_say_how_many_more)
     const std::string port = std::to_string(server.port());
     const TempDir dir;
     const auto svg_path = dir / "many.svg";
-    const Run client = run_client({"-q", "--connections", "80", "--timeline", svg_path.string(), port});
+    const ProgramRun client = run_client({"-q", "--connections", "80", "--timeline", svg_path.string(), port});
     BOOST_TEST_REQUIRE(client.status == 0, client);
     check_renders(svg_path);
     const std::string svg = read_file(svg_path);
@@ -469,7 +408,7 @@ BOOST_AUTO_TEST_CASE(many_downloads_draw_at_most_50_lanes_and_say_how_many_more)
     BOOST_TEST(svg.find("\u2026 and 30 more downloads not shown") != std::string::npos);
     BOOST_TEST(svg.size() < 100'000U, "an SVG of " << svg.size() << " bytes for 50 lanes");
 
-    const Run text = run_client({"-q", "--connections", "80", "--timeline", "-", port});
+    const ProgramRun text = run_client({"-q", "--connections", "80", "--timeline", "-", port});
     BOOST_TEST_REQUIRE(text.status == 0, text);
     const auto rows = text_rows(text.out);
     BOOST_REQUIRE(rows.contains("coroutines"));
@@ -497,7 +436,7 @@ BOOST_DATA_TEST_CASE(
     const auto listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
     std::vector<std::string> args = input.args;
     args.push_back(std::to_string(listener.local_endpoint().port()));
-    const Run client = run_client(args);
+    const ProgramRun client = run_client(args);
     std::ostringstream context;
     context << client;
     check_refused("poetry_client", client.status, client.out, client.err, input.message, input.usage,
