@@ -44,6 +44,7 @@ const std::vector<BadAddress> bad_addresses{
     {"host:65536", "out of range"},
     {"host:8x", "is not a number"},
     {"[::1", "missing ']'"},
+    {"[[::1]:80", "'[' inside the brackets"},
     {"[::1]:", "missing port"},
     {"99999", "out of range"},
 };

@@ -51,6 +51,10 @@ Address Address::parse(std::string_view text) {
         if (host.empty()) {
             throw_invalid(text, "empty host between '[' and ']'");
         }
+        if (host.find('[') != std::string_view::npos) {
+            // "[[x]:80" would give the host "[x", which to_string() prints as "[x:80": unreadable.
+            throw_invalid(text, "'[' inside the brackets");
+        }
         const auto rest = text.substr(close + 1);
         if (rest.empty() || rest.front() != ':') {
             throw_invalid(text, "missing port after ']'");
