@@ -1,6 +1,6 @@
 # The two set-up commands of the README: `make demo` and `make test`.
 # Both install whatever Debian packages are missing, configure and build; everything else is a helper.
-.PHONY: demo test bench deps build build-asan test-unit test-asan clean
+.PHONY: demo test bench deps build build-asan build-tsan test-unit test-asan clean
 
 deps:
 	./scripts/install-deps.sh
@@ -13,12 +13,18 @@ build-asan: deps
 	cmake --preset asan
 	cmake --build --preset asan
 
+build-tsan: deps
+	cmake --preset tsan
+	cmake --build --preset tsan
+
 # Every test on the normal build, the benchmarks in their quick form (that they run, not their
-# numbers), then the unit tests again under ASan+UBSan.
-test: build build-asan
+# numbers), the unit tests again under ASan+UBSan, then the unit tests and the multi-threaded
+# integration tests under TSan.
+test: build build-asan build-tsan
 	ctest --preset default
 	./bench/run --quick --build-dir build/default
 	ctest --preset asan
+	ctest --preset tsan
 
 # The full benchmark suite in a Release build (bench/RESULTS.md is its output).
 bench: deps
