@@ -9,6 +9,7 @@ packages=(
     libxml2-utils librsvg2-bin
     python3 valgrind  # bench/run and its Python asyncio reference; callgrind instruction counts
     gnuplot-nox iproute2  # experiments: the scaling plot; namespaces, veth and tc netem for latency
+    clang libclang-rt-14-dev  # the fuzz preset; clang only recommends libFuzzer's and the sanitizers' runtimes
 )
 
 missing=()
