@@ -3,8 +3,8 @@
 // an address that does not survive to_string() and parse() again is a bug.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string_view>
 

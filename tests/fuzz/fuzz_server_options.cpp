@@ -1,8 +1,9 @@
 // libFuzzer target: poetry_server's command line, above all its per-poem lists (--port, --num-bytes,
-// --delay and the fault options: one value for all poems or one per poem, comma-separated or repeated). The input is the
-// argument list, one argument per line, after the program name. parse_options is called directly
-// (options.cpp is compiled into this target); UsageError is the documented refusal, anything else that
-// escapes, a sanitizer report, or options that break what ServerOptions promises are bugs.
+// --delay and the fault options: one value for all poems or one per poem, comma-separated or
+// repeated). The input is the argument list, one argument per line, after the program name.
+// parse_options is called directly (options.cpp is compiled into this target); UsageError is the
+// documented refusal, anything else that escapes, a sanitizer report, or options that break what
+// ServerOptions promises are bugs.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -32,8 +33,8 @@ void check(const poetry::server::ServerOptions& options) {
     if (poems == 0) {
         fail("no poem, yet no UsageError");
     }
-    if (options.ports.size() != poems || options.num_bytes.size() != poems || options.delays.size() != poems ||
-        options.faults.size() != poems) {
+    if (options.ports.size() != poems || options.num_bytes.size() != poems ||
+        options.delays.size() != poems || options.faults.size() != poems) {
         fail("a per-poem list does not have one value per poem");
     }
     for (std::size_t i = 0; i < poems; ++i) {
