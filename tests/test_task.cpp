@@ -100,9 +100,10 @@ BOOST_AUTO_TEST_CASE(an_awaiting_coroutine_can_catch_and_carry_on) {
 }
 
 // 200,000 nested awaits would overflow an 8 MiB stack without symmetric transfer. AddressSanitizer's
-// instrumentation keeps GCC from turning the transfer into a tail call (at any -O level), so under
-// it the chain is checked for its values at a depth that fits a stack without tail calls.
-#if defined(__SANITIZE_ADDRESS__)
+// and ThreadSanitizer's instrumentation keeps GCC from turning the transfer into a tail call (at any
+// -O level), so under them the chain is checked for its values at a depth that fits a stack without
+// tail calls.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr int await_chain_depth = 2'000;
 #else
 constexpr int await_chain_depth = 200'000;
