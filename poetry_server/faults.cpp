@@ -7,13 +7,14 @@
 #include <random>
 
 namespace poetry::server {
-namespace {
 
 std::string format_number(double value) {
     char text[32];
     std::snprintf(text, sizeof(text), "%g", value);
     return text;
 }
+
+namespace {
 
 std::chrono::nanoseconds to_nanoseconds(double seconds) noexcept {
     return std::chrono::nanoseconds(std::llround(seconds * 1e9));

@@ -4,15 +4,6 @@
 #include <cstdio>
 
 namespace poetry::server {
-namespace {
-
-std::string format_delay(double seconds) {
-    char text[32];
-    std::snprintf(text, sizeof(text), "%g", seconds);
-    return text;
-}
-
-}  // namespace
 
 std::string format_seconds(std::chrono::steady_clock::duration duration) {
     char text[32];
@@ -31,7 +22,7 @@ void ServerLog::listening(const Listener& listener) {
     }
     const std::string pace = listener.delay_seconds > 0
                                  ? std::to_string(listener.num_bytes) + " bytes every " +
-                                       format_delay(listener.delay_seconds) + " s"
+                                       format_number(listener.delay_seconds) + " s"
                                  : std::to_string(listener.num_bytes) + " bytes at a time, no delay";
     line(out_, "Serving " + listener.poem->path() + " on " + listener.endpoint.to_string() + ": " +
                    std::to_string(listener.poem->size()) + " bytes, " + pace +
