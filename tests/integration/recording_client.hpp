@@ -24,6 +24,7 @@ struct Piece {
 struct Download {
     std::string bytes;
     std::vector<Piece> pieces;
+    Clock::time_point connect_started;  // before connect(): no chunk can be due before it
     Clock::time_point connected;
     bool closed_by_server = false;  // end of stream seen
     std::string error;              // recv error, if any
@@ -37,6 +38,7 @@ struct Download {
 inline Download download(std::uint16_t port, std::size_t stop_after = std::numeric_limits<std::size_t>::max(),
                          const std::string& host = "127.0.0.1") {
     Download result;
+    result.connect_started = Clock::now();
     net::Socket socket = net::connect(net::Address(host, port));
     result.connected = Clock::now();
     const timeval patience{10, 0};  // a silent server fails the test instead of hanging it
