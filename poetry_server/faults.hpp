@@ -35,7 +35,8 @@ struct FaultLimit {
     FaultKind kind = FaultKind::close_after;
 };
 
-/// The fault options of one listener, as given (0 or absent means that fault is off).
+/// The fault options of one listener, as given. A time or size fault of 0 is off; a byte limit is off
+/// only when absent (--close-after 0 closes at once, before any byte: a fault of its own).
 struct FaultPlan {
     double jitter = 0;              // seconds: each pause is delay ± uniform(0, jitter), never negative
     std::uint64_t size_jitter = 0;  // bytes: each chunk is num_bytes ± uniform(0, size_jitter), at least 1
