@@ -9,8 +9,8 @@ namespace {
 
 constexpr std::size_t no_index = std::numeric_limits<std::size_t>::max();
 
-}  // namespace
-
+/// The last event in `log` (a finish, or failing that a chunk or connect) as time since `start`; zero
+/// for a log without events.
 Seconds last_event_since(TimePoint start, const RunLog& log) noexcept {
     TimePoint last = start;
     for (const auto& download : log) {
@@ -25,6 +25,16 @@ Seconds last_event_since(TimePoint start, const RunLog& log) noexcept {
         }
     }
     return last - start;
+}
+
+}  // namespace
+
+double timeline_span_seconds(std::span<const RunReport> reports, std::span<const RunLog> logs) noexcept {
+    double span = 1e-3;
+    for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
+        span = std::max({span, reports[r].wall.count(), last_event_since(reports[r].started, logs[r]).count()});
+    }
+    return span;
 }
 
 void ChunkLog::start_run(std::span<const Download> downloads) {

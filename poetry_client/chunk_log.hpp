@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "download.hpp"
+#include "run.hpp"
 
 namespace poetry::client {
 
@@ -32,9 +33,9 @@ struct DownloadLog {
 /// One run's logs, one per download in the downloads' order (the order of RunReport::results).
 using RunLog = std::vector<DownloadLog>;
 
-/// The last event in `log` (a finish, or failing that a chunk or connect) as time since `start`; zero
-/// for a log without events. The timelines size their shared time axis with it.
-Seconds last_event_since(TimePoint start, const RunLog& log) noexcept;
+/// The length, in seconds, of the time axis that every timeline panel shares: the longest of the runs,
+/// by its wall time or by its last event (a late finish or chunk); never zero, to divide by.
+double timeline_span_seconds(std::span<const RunReport> reports, std::span<const RunLog> logs) noexcept;
 
 /// Records every event into a RunLog and passes it on to `next` (the progress lines), so that it sits
 /// in front of the other observer and the strategies still see one observer.

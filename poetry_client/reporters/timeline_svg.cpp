@@ -270,12 +270,8 @@ void write_header(std::ostream& out, std::span<const RunReport> reports, std::ui
 
 void write_timeline_svg(std::ostream& out, std::span<const RunReport> reports, std::span<const RunLog> logs,
                         std::size_t max_lanes) {
-    // One time axis for every panel: as long as the slowest strategy (never zero, to divide by).
-    double span = 1e-3;
     std::uint32_t largest_chunk = 1;
     for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
-        span =
-            std::max({span, reports[r].wall.count(), last_event_since(reports[r].started, logs[r]).count()});
         const std::size_t drawn = std::min(logs[r].size(), lanes_drawn(reports[r], max_lanes));
         for (std::size_t i = 0; i < drawn; ++i) {
             for (const auto& chunk : logs[r][i].chunks) {
@@ -283,7 +279,7 @@ void write_timeline_svg(std::ostream& out, std::span<const RunReport> reports, s
             }
         }
     }
-    const Scales scales{TimeAxis(span), largest_chunk, max_lanes};
+    const Scales scales{TimeAxis(timeline_span_seconds(reports, logs)), largest_chunk, max_lanes};
 
     double height = header_height;
     for (const auto& report : reports) {

@@ -111,18 +111,14 @@ std::string ruler(const Columns& columns) {
 
 void write_timeline_text(std::ostream& out, std::span<const RunReport> reports, std::span<const RunLog> logs,
                          std::size_t max_rows) {
-    // One scale for every strategy: as long as the slowest (never zero, to divide by).
-    double span = 1e-3;
     std::size_t label_width = 0;
     for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
-        span =
-            std::max({span, reports[r].wall.count(), last_event_since(reports[r].started, logs[r]).count()});
         const std::size_t rows = std::min(reports[r].results.size(), max_rows);
         for (std::size_t i = 0; i < rows; ++i) {
             label_width = std::max(label_width, label_of(reports[r].results[i]).size());
         }
     }
-    const Columns columns(span);
+    const Columns columns(timeline_span_seconds(reports, logs));  // one scale for every strategy
     const std::string indent(label_width + 2, ' ');
 
     out << "\nTimeline: 1 column = " << format("%.3g", columns.seconds())
