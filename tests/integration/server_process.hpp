@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "poetry/net/socket.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -23,6 +24,14 @@ inline std::string read_file(const std::filesystem::path& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+/// Why this machine cannot listen on the IPv6 loopback, or nothing when it can: IPv6 tests say so and
+/// test nothing there.
+inline std::optional<std::string> no_ipv6_loopback() {
+    std::error_code ec;
+    net::listen(net::Endpoint::numeric("::1", 0), 1, ec);
+    return ec ? std::optional<std::string>(ec.message()) : std::nullopt;
 }
 
 inline std::string poem_path(const std::string& name) {

@@ -323,10 +323,8 @@ BOOST_AUTO_TEST_CASE(quiet_prints_only_the_summary_and_verbose_every_chunk) {
 }
 
 BOOST_AUTO_TEST_CASE(an_ipv6_interface_serves_over_ipv6) {
-    std::error_code ec;
-    net::listen(net::Endpoint::numeric("::1", 0), 1, ec);
-    if (ec) {
-        BOOST_TEST_MESSAGE("no IPv6 loopback on this machine (" << ec.message() << "): nothing to test");
+    if (const auto why = no_ipv6_loopback()) {
+        BOOST_TEST_MESSAGE("no IPv6 loopback on this machine (" << *why << "): nothing to test");
         return;
     }
     RunningServer server({"--iface", "::1", "--delay", "0", poem_path("science.txt")});
