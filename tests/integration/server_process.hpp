@@ -100,14 +100,13 @@ public:
     /// Waits up to `timeout` for `text` to appear on the server's stdout.
     bool wait_for_output(const std::string& text,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (out().find(text) == std::string::npos) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        return true;
+        return wait_for(dir_ / "out", text, timeout);
+    }
+
+    /// Waits up to `timeout` for `text` to appear on the server's stderr.
+    bool wait_for_error(const std::string& text,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
+        return wait_for(dir_ / "err", text, timeout);
     }
 
     /// Sends `signal` and waits (at most 10 s) for the exit status; -1 if it did not exit.
@@ -117,6 +116,18 @@ public:
     }
 
 private:
+    static bool wait_for(const std::filesystem::path& file, const std::string& text,
+                         std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (read_file(file).find(text) == std::string::npos) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return true;
+    }
+
     std::vector<std::string> command(const std::vector<std::string>& args) const {
         std::vector<std::string> argv{POETRY_SERVER_PATH, "--ports-file", (dir_ / "ports.json").string()};
         argv.insert(argv.end(), args.begin(), args.end());

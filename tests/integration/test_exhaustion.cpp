@@ -1,0 +1,411 @@
+// poetry_server, the real binary, against resource exhaustion and abusive clients: too few fds for its
+// clients, a client that never reads a 100 MB poem, one that floods it with 100 MB, and a minute of
+// churn. Each case prints its figures as "figure: ..." messages (run with --log_level=message), which
+// tests/FAULTS.md quotes.
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <iomanip>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/recording_client.hpp"
+#include "integration/server_process.hpp"
+#include "poetry/detail/syscall.hpp"
+#include "poetry/net/socket.hpp"
+#include "support/process_stats.hpp"
+
+using namespace std::chrono_literals;
+using namespace poetry::test;
+namespace data = boost::unit_test::data;
+namespace net = poetry::net;
+
+namespace {
+
+const std::vector<std::string> concurrent_modes{"async", "threaded"};
+const std::string alla_sera = poem_path("alla_sera.txt");  // 551 bytes
+
+double seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+/// A poem of `size` bytes in which no block repeats at a short distance, so a lost or doubled block
+/// shows in the comparison.
+std::filesystem::path write_big_poem(const TempDir& dir, std::size_t size) {
+    std::string content(size, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) {
+        content[i] = static_cast<char>('a' + (i * 31 + i / 4099) % 26);
+    }
+    const auto path = dir / "big.txt";
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+}
+
+/// The number after `label` in the server's summary line ("served 12 clients" -> 12 for "served ").
+std::uint64_t summary_count(const std::string& out, const std::string& label) {
+    const auto at = out.rfind(label);
+    if (at == std::string::npos) {
+        BOOST_FAIL("no '" << label << "' in the server's output:\n" << out);
+    }
+    return std::stoull(out.substr(at + label.size()));
+}
+
+/// Samples a process's resident memory every 10 ms in the background and keeps the peak.
+class ResidentPeak {
+public:
+    explicit ResidentPeak(pid_t pid) : pid_(pid), sampler_([this] { sample(); }) {}
+    ResidentPeak(const ResidentPeak&) = delete;
+    ResidentPeak& operator=(const ResidentPeak&) = delete;
+    ~ResidentPeak() { stop(); }
+
+    /// Stops sampling; the peak in kB.
+    std::size_t stop() {
+        done_ = true;
+        if (sampler_.joinable()) {
+            sampler_.join();
+        }
+        return peak_;
+    }
+
+private:
+    void sample() {
+        while (!done_) {
+            peak_ = std::max(peak_.load(), resident_kb(pid_));
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+
+    pid_t pid_;
+    std::atomic<bool> done_{false};
+    std::atomic<std::size_t> peak_{0};
+    std::thread sampler_;
+};
+
+/// One of many clients read together: what it got and how its connection ended.
+struct Reader {
+    net::Socket socket;
+    std::string bytes;
+    bool ended = false;
+    std::string error;  // empty when the server closed cleanly
+};
+
+/// Reads every client until each connection ends, or until `deadline`, on one thread with poll(2).
+void read_until_all_end(std::vector<Reader>& readers, Clock::time_point deadline) {
+    for (auto& reader : readers) {
+        reader.socket.set_nonblocking();
+    }
+    std::byte buffer[4096];
+    while (Clock::now() < deadline) {
+        std::vector<pollfd> fds;
+        std::vector<Reader*> open;
+        for (auto& reader : readers) {
+            if (!reader.ended) {
+                fds.push_back({reader.socket.fd(), POLLIN, 0});
+                open.push_back(&reader);
+            }
+        }
+        if (fds.empty()) {
+            return;
+        }
+        ::poll(fds.data(), fds.size(), 100);
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if (fds[i].revents == 0) {
+                continue;
+            }
+            for (;;) {
+                std::error_code ec;
+                const std::size_t n = open[i]->socket.recv(buffer, ec);
+                if (ec && poetry::detail::is_would_block(ec)) {
+                    break;
+                }
+                if (ec || n == 0) {
+                    open[i]->ended = true;
+                    open[i]->error = ec ? ec.message() : "";
+                    break;
+                }
+                open[i]->bytes.append(reinterpret_cast<const char*>(buffer), n);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(exhaustion)
+
+// With 64 fds the server has room for about 50 clients at once; 200 connect at once, and the rest wait
+// in the backlog. The server must pause accepting, not spin on EMFILE, and take them as fds free up.
+BOOST_DATA_TEST_CASE(under_ulimit_64_two_hundred_clients_are_served_and_the_wait_costs_no_cpu,
+                     data::make(concurrent_modes), mode) {
+    const std::string poem = read_file(alla_sera);
+    // 6 chunks 0.25 s apart: each wave of clients holds its fds for 1.25 s, about 4 waves in all.
+    RunningServer server({"--mode", mode, "--num-bytes", "100", "--delay", "0.25", alla_sera}, 64);
+    std::vector<Reader> readers(200);
+    for (auto& reader : readers) {
+        reader.socket = net::connect(net::Address("127.0.0.1", server.port()));
+    }
+    const auto started = Clock::now();
+    auto reading = std::async(std::launch::async, read_until_all_end, std::ref(readers), started + 60s);
+
+    // Once the server is out of fds, the first wave is being served for about a second: nothing else
+    // is there to do, so the server's CPU in that time is what waiting for fds costs.
+    BOOST_REQUIRE_MESSAGE(server.wait_for_error("out of file descriptors"), server.err());
+    const double cpu_before = cpu_seconds(server.pid());
+    std::this_thread::sleep_for(800ms);
+    const double waiting_cpu = cpu_seconds(server.pid()) - cpu_before;
+    reading.get();
+    const double took = seconds(Clock::now() - started);
+
+    std::size_t served = 0;
+    std::size_t refused = 0;  // closed or reset before any byte: a clean refusal
+    for (const auto& reader : readers) {
+        BOOST_TEST(reader.ended, "a client was still waiting after 60 s");
+        if (reader.bytes == poem && reader.error.empty()) {
+            ++served;
+        } else if (reader.bytes.empty() && reader.ended) {
+            ++refused;
+        } else {
+            BOOST_ERROR("a client got " << reader.bytes.size() << " bytes, then '" << reader.error << "'");
+        }
+    }
+    BOOST_TEST(served + refused == readers.size());
+    BOOST_TEST(served > 0U);
+    BOOST_TEST(waiting_cpu < 0.1, "server CPU while out of fds: " << waiting_cpu << " s in 0.8 s");
+    BOOST_TEST(server.running());
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(summary_count(server.out(), "served ") == served);
+    BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: ulimit -n 64, 200 clients, " << mode
+                                  << ": " << served << " served, " << refused << " refused, in " << took
+                                  << " s; server CPU " << waiting_cpu << " s in 0.8 s out of fds");
+}
+
+// The idle client's socket buffers fill and the server waits for it to read, holding nothing more for
+// it; everyone else on the port gets the same 100 MB at full speed meanwhile.
+BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and_delays_no_one,
+                     data::make(concurrent_modes), mode) {
+    const TempDir dir;
+    const auto big = write_big_poem(dir, 100U << 20);
+    const std::string poem = read_file(big);
+    RunningServer server({"--mode", mode, "--num-bytes", "65536", "--delay", "0", big.string()});
+    const Download alone = download(server.port());
+    BOOST_REQUIRE((alone.bytes == poem));
+    const double alone_s = seconds(alone.last_byte() - alone.connect_started);
+
+    const std::size_t resident_before = resident_kb(server.pid());
+    ResidentPeak peak(server.pid());
+    net::Socket idle = net::connect(net::Address("127.0.0.1", server.port()));  // never reads
+    std::this_thread::sleep_for(300ms);  // the server fills the idle client's buffers and waits
+
+    std::vector<std::future<Download>> others;
+    for (int i = 0; i < 3; ++i) {
+        others.push_back(std::async(std::launch::async, [&server] { return download(server.port()); }));
+    }
+    double slowest = 0;
+    for (auto& other : others) {
+        const Download got = other.get();
+        BOOST_TEST(got.closed_by_server);
+        BOOST_TEST(got.bytes.size() == poem.size());
+        BOOST_TEST((got.bytes == poem));
+        slowest = std::max(slowest, seconds(got.last_byte() - got.connect_started));
+    }
+    const std::size_t resident_peak = peak.stop();
+    // The idle client is still connected, its poem unfinished, when the server stops.
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(summary_count(server.out(), "interrupted ") == 1U);
+    BOOST_TEST(summary_count(server.out(), "served ") == 4U);
+    if (resident_memory_is_meaningful) {
+        BOOST_TEST(
+            resident_peak < resident_before + 16 * 1024,
+            "resident " << resident_before << " kB before the idle client, peak " << resident_peak << " kB");
+    }
+    BOOST_TEST(slowest < 10.0);
+    BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: 100 MB, delay 0, " << mode
+                                  << ", one client never reads: 3 others took at most " << slowest
+                                  << " s (one alone " << alone_s << " s); server resident " << resident_before
+                                  << " kB before, peak " << resident_peak << " kB");
+}
+
+// The server reads what a client sends and throws it away: 100 MB of it must not grow the server's
+// memory nor hold up anyone's chunks, the flooder's own included. blocking mode serves one client at a
+// time, so the flood must be drained within the flooder's own poem, and the next client comes after it.
+BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_served,
+                     data::make(std::vector<std::string>{"async", "threaded", "blocking"}), mode) {
+    const std::string poem = read_file(alla_sera);
+    const bool blocking = mode == "blocking";
+    const auto delay = blocking ? 500ms : 200ms;  // 6 chunks: the flooder's poem lasts 5 delays
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "100", "--delay", blocking ? "0.5" : "0.2", alla_sera});
+    const std::size_t resident_before = resident_kb(server.pid());
+    const double cpu_before = cpu_seconds(server.pid());
+    ResidentPeak peak(server.pid());
+
+    const auto flood_started = Clock::now();
+    net::Socket flooder = net::connect(net::Address("127.0.0.1", server.port()));
+    std::size_t flooded = 0;
+    std::string flood_error;
+    Clock::duration flood_took{};
+    std::thread sender([&] {
+        const std::vector<std::byte> block(1U << 20, std::byte{'x'});
+        const timeval patience{20, 0};  // a server that stops reading fails the test instead of hanging it
+        ::setsockopt(flooder.fd(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof(patience));
+        for (int i = 0; i < 100 && flood_error.empty(); ++i) {
+            std::error_code ec;
+            flooded += flooder.send_all(block, ec);
+            flood_error = ec ? ec.message() : "";
+        }
+        flood_took = Clock::now() - flood_started;
+    });
+    std::vector<std::future<Download>> others;
+    for (int i = 0; i < (blocking ? 1 : 3); ++i) {
+        others.push_back(std::async(std::launch::async, [&server] { return download(server.port()); }));
+    }
+
+    std::error_code ec;
+    flooder.set_receive_timeout(20s, ec);
+    std::string flooders_poem;
+    std::byte buffer[4096];
+    while (const std::size_t n = flooder.recv(buffer, ec)) {
+        flooders_poem.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    BOOST_TEST(!ec, ec.message());
+    sender.join();
+    BOOST_TEST(flood_error.empty(), flood_error);
+    BOOST_TEST(flooded == 100U << 20);
+    BOOST_TEST(flooders_poem == poem);
+    for (auto& other : others) {
+        const Download got = other.get();
+        BOOST_TEST(got.bytes == poem);
+        if (!blocking) {  // on schedule although the flood shares the server: 5 delays after the connect
+            BOOST_TEST((got.last_byte() - got.connect_started < 5 * delay + 2s),
+                       "the last chunk came " << seconds(got.last_byte() - got.connect_started)
+                                              << " s after the connect");
+        }
+    }
+    const std::size_t resident_peak = peak.stop();
+    const double cpu = cpu_seconds(server.pid()) - cpu_before;
+    if (resident_memory_is_meaningful) {
+        BOOST_TEST(resident_peak < resident_before + 16 * 1024,
+                   "resident " << resident_before << " kB before the flood, peak " << resident_peak << " kB");
+    }
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(summary_count(server.out(), "served ") == others.size() + 1);
+    BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: 100 MB flood, " << mode
+                                  << ": drained in " << seconds(flood_took) << " s ("
+                                  << 100 / seconds(flood_took) << " MB/s), server CPU " << cpu
+                                  << " s, resident " << resident_before << " kB before, peak "
+                                  << resident_peak << " kB; " << others.size() + 1 << " poems byte-exact");
+}
+
+// Short connections, a third dropped after their first chunk (half of those with a reset), at a steady
+// rate: whatever the server allocates per connection, and every fd, must come back.
+BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_behind,
+                     data::make(concurrent_modes), mode) {
+    // async, the default mode, gets the full minute; threaded (a thread per connection) a quarter of it.
+    const bool full = mode == "async";
+    const int connections = full ? 20000 : 5000;
+    const auto over = full ? 60s : 15s;
+    const std::string poem = read_file(alla_sera);
+    RunningServer server({"--mode", mode, "--num-bytes", "100", "--delay", "0.01", alla_sera});
+    BOOST_REQUIRE(download(server.port()).bytes == poem);  // the baseline includes a first client's traces
+    const std::size_t fds_before = open_fds(server.pid());
+    const std::size_t resident_before = resident_kb(server.pid());
+    const double cpu_before = cpu_seconds(server.pid());
+
+    std::atomic<std::size_t> whole{0};
+    std::atomic<std::size_t> dropped{0};
+    std::atomic<std::size_t> failed{0};
+    std::mutex failure_lock;
+    std::string first_failure;
+    const auto fail = [&](const std::string& why) {
+        ++failed;
+        const std::lock_guard lock(failure_lock);
+        if (first_failure.empty()) {
+            first_failure = why;
+        }
+    };
+    // Each of `threads` clients takes every threads-th connection at its slot in a steady schedule.
+    constexpr int threads = 32;
+    const auto spacing = std::chrono::duration_cast<Clock::duration>(over) / connections;
+    const auto endpoint = net::Endpoint::numeric("127.0.0.1", server.port());
+    const auto start = Clock::now();
+    std::vector<std::thread> clients;
+    for (int t = 0; t < threads; ++t) {
+        clients.emplace_back([&, t] {
+            std::byte buffer[4096];
+            for (int i = t; i < connections; i += threads) {
+                std::this_thread::sleep_until(start + spacing * i);
+                std::error_code ec;
+                net::Socket socket = net::connect(endpoint, ec);
+                if (ec) {
+                    fail("connect: " + ec.message());
+                    continue;
+                }
+                socket.set_receive_timeout(10s, ec);
+                const bool drop = i % 3 == 0;
+                std::string got;
+                std::size_t n = 0;
+                while ((n = socket.recv(buffer, ec)) > 0) {
+                    got.append(reinterpret_cast<const char*>(buffer), n);
+                    if (drop) {
+                        break;
+                    }
+                }
+                if (drop && !ec && !got.empty() && got.size() < poem.size()) {
+                    if (i % 6 == 0) {  // leave with a reset instead of a FIN
+                        const linger abort{1, 0};
+                        ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+                    }
+                    ++dropped;
+                } else if (!drop && !ec && got == poem) {
+                    ++whole;
+                } else {
+                    fail("connection " + std::to_string(i) + " got " + std::to_string(got.size()) + " bytes" +
+                         (ec ? ", then " + ec.message() : std::string()));
+                }
+            }
+        });
+    }
+    for (auto& client : clients) {
+        client.join();
+    }
+    const double took = seconds(Clock::now() - start);
+    BOOST_TEST(failed == 0U, failed << " connections failed, the first: " << first_failure);
+    BOOST_TEST(whole + dropped == static_cast<std::size_t>(connections));
+
+    // The server notices the last drops at its next chunk: give it a moment to close them.
+    const auto deadline = Clock::now() + 5s;
+    while (open_fds(server.pid()) != fds_before && Clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    const std::size_t fds_after = open_fds(server.pid());
+    const std::size_t resident_after = resident_kb(server.pid());
+    const double cpu = cpu_seconds(server.pid()) - cpu_before;
+    BOOST_TEST(fds_after == fds_before);
+    if (resident_memory_is_meaningful) {
+        BOOST_TEST(resident_after < resident_before + 8 * 1024, "resident " << resident_before
+                                                                            << " kB before the churn, "
+                                                                            << resident_after << " kB after");
+    }
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(summary_count(server.out(), "served ") == whole + 1);
+    BOOST_TEST(summary_count(server.out(), "dropped ") == dropped);
+    BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: churn, " << mode << ": " << connections
+                                  << " connections in " << took << " s, " << dropped
+                                  << " dropped mid-poem; server fds " << fds_before << " before, "
+                                  << fds_after << " after; resident " << resident_before << " kB before, "
+                                  << resident_after << " kB after; CPU " << cpu << " s");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

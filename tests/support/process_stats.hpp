@@ -1,0 +1,70 @@
+// What /proc says about another process (a server under test): resident memory, open fds, CPU time.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace poetry::test {
+
+/// Under AddressSanitizer freed memory waits in a quarantine (256 MB by default) and every allocation
+/// carries redzones, so a process's resident memory says more about the sanitizer than about the code:
+/// tests skip their memory bounds there (LeakSanitizer checks for leaks instead).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool resident_memory_is_meaningful = false;
+#else
+inline constexpr bool resident_memory_is_meaningful = true;
+#endif
+
+inline std::filesystem::path proc_dir(pid_t pid) {
+    return std::filesystem::path("/proc") / std::to_string(pid);
+}
+
+/// VmRSS of `pid`, in kB.
+inline std::size_t resident_kb(pid_t pid) {
+    std::ifstream status(proc_dir(pid) / "status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmRSS:")) {
+            return std::stoul(line.substr(6));
+        }
+    }
+    throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
+/// The number of fds `pid` has open.
+inline std::size_t open_fds(pid_t pid) {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(proc_dir(pid) / "fd")) {
+        ++count;
+    }
+    return count;
+}
+
+/// User plus system CPU time `pid` has used, all its threads together, in seconds.
+inline double cpu_seconds(pid_t pid) {
+    std::ifstream in(proc_dir(pid) / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) {
+        throw std::runtime_error("unreadable /proc/" + std::to_string(pid) + "/stat");
+    }
+    std::istringstream fields(stat.substr(close + 2));
+    std::string skipped;
+    for (int field = 3; field < 14; ++field) {  // state .. cmajflt
+        fields >> skipped;
+    }
+    unsigned long long user = 0;
+    unsigned long long system = 0;
+    fields >> user >> system;  // fields 14 and 15, in clock ticks
+    return static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace poetry::test
