@@ -173,6 +173,11 @@ BOOST_DATA_TEST_CASE(a_faulty_download_is_reported_and_the_healthy_one_is_byte_e
     BOOST_TEST(faulty.at("address").get<std::string>() == address(setup.faulty.port), run);
     const auto status = faulty.at("status").get<std::string>();
     const auto got = faulty.at("bytes").get<std::size_t>();
+    // For the table in tests/FAULTS.md: tests/faults_report.py reads these (--log_level=message).
+    const json outcome{{"strategy", strategy},         {"fault", fault.option}, {"value", fault.value},
+                       {"exit", run.status},           {"status", status},      {"bytes", got},
+                       {"error", faulty.at("error")}, {"seconds", run.took.count()}};
+    BOOST_TEST_MESSAGE("outcome: " << outcome.dump());
     if (!fault.truncates) {
         BOOST_TEST(status == "complete", run);
         BOOST_TEST(got == setup.faulty.bytes, run);
