@@ -105,7 +105,7 @@ private:
             }
 
             tcp::socket socket(io_);
-            auto [connect_ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
+            const std::error_code connect_ec = co_await connect_any(socket, endpoints);
             if (recorder.done()) {
                 co_return;
             }
@@ -167,6 +167,30 @@ private:
             // winning the ||, which would leave the watchdog to report a time-out instead.
             recorder.fail(unexpected_error(std::current_exception()));
         }
+    }
+
+    /// Connects `socket` to the first of `endpoints` that accepts; else the last one's error. Not
+    /// asio::async_connect over the range: when it cannot open the socket (EMFILE: no fd left), asio
+    /// 1.22's range_connect_op finds the socket closed and reports operation_aborted instead, so the
+    /// download would say "Operation aborted." where every other strategy says "Too many open files".
+    awaitable<std::error_code> connect_any(tcp::socket& socket,
+                                           const tcp::resolver::results_type& endpoints) {
+        std::error_code ec = asio::error::not_found;  // what asio says for no endpoints at all
+        for (const auto& entry : endpoints) {
+            std::error_code ignored;
+            socket.close(ignored);
+            socket.open(entry.endpoint().protocol(), ec);
+            if (ec) {
+                continue;
+            }
+            auto [connect_ec] = co_await socket.async_connect(entry.endpoint(), use_tuple);
+            ec = connect_ec;
+            // A reset here can come after a completed handshake (see fetch): not a reason to try another.
+            if (!ec || ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+                break;
+            }
+        }
+        co_return ec;
     }
 
     /// Reads what the socket has queued now, without waiting.
