@@ -365,7 +365,8 @@ BOOST_AUTO_TEST_CASE(chunk_times_list_each_chunk_in_order_between_first_and_last
     }
     const ProgramRun client = run_client(args);
     BOOST_TEST_REQUIRE(client.status == 0, client);
-    for (const auto& run : report_of(client).at("strategies")) {
+    const json report = report_of(client);  // for (... : report_of(client).at(...)) reads a freed temporary
+    for (const auto& run : report.at("strategies")) {
         for (const auto& task : run.at("tasks")) {
             BOOST_TEST_CONTEXT(run.at("strategy") << " task " << task.at("task")) {
                 const json& times = task.at("chunk_times");
