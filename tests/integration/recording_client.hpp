@@ -29,8 +29,9 @@ struct Download {
     bool closed_by_server = false;  // end of stream seen
     std::string error;              // recv error, if any
 
-    [[nodiscard]] Clock::time_point first_byte() const { return connected + pieces.front().at; }
-    [[nodiscard]] Clock::time_point last_byte() const { return connected + pieces.back().at; }
+    // at(), not front() and back(): a download that got nothing throws instead of reading past the end.
+    [[nodiscard]] Clock::time_point first_byte() const { return connected + pieces.at(0).at; }
+    [[nodiscard]] Clock::time_point last_byte() const { return connected + pieces.at(pieces.size() - 1).at; }
 };
 
 /// Connects to 127.0.0.1:`port` and reads until end of stream, an error, 10 s of silence, or
