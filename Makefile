@@ -29,8 +29,8 @@ fuzz: build-fuzz
 	./tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Every test on the normal build, the benchmarks in their quick form (that they run, not their
-# numbers), the unit tests again under ASan+UBSan, the unit tests and the multi-threaded integration
-# tests under TSan, then a minute of libFuzzer on each fuzz target.
+# numbers), the unit and integration tests again under ASan+UBSan, the unit tests and the
+# multi-threaded integration tests under TSan, then a minute of libFuzzer on each fuzz target.
 test: build build-asan build-tsan
 	ctest --preset default
 	./bench/run --quick --build-dir build/default
