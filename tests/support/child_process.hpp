@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,12 +35,18 @@ public:
             args.push_back(const_cast<char*>(arg.c_str()));
         }
         args.push_back(nullptr);
+        const pid_t parent = ::getpid();
         pid_ = ::fork();
         if (pid_ < 0) {
             throw std::system_error(errno, std::generic_category(), "fork");
         }
         if (pid_ == 0) {
             // In the child: only async-signal-safe calls until exec.
+            // Killed with the test program (whose thread forked it), even when no destructor runs there:
+            // a sanitizer report or a crash ends a test program without killing its servers otherwise.
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+                ::_exit(127);
+            }
             const int out = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             const int err = ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (out < 0 || err < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(err, STDERR_FILENO) < 0) {
