@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <iomanip>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -298,11 +299,12 @@ void check_totals(const json& report, std::size_t complete, std::size_t failed) 
 /// The figures for the report: the client's own wall time and peak RSS, CPU, and the time from outside.
 void print_figures(const std::string& what, const ProgramRun& run, const json& report) {
     const json& totals = report.at("totals");
-    BOOST_TEST_MESSAGE(what << ": wall " << totals.at("wall").get<double>() << " s (" << run.took.count()
-                            << " s from outside), cpu " << totals.at("cpu_user").get<double>() << " s user + "
-                            << totals.at("cpu_sys").get<double>() << " s sys, peak RSS "
-                            << static_cast<double>(totals.at("peak_memory_bytes").get<std::size_t>()) / 1e6
-                            << " MB");
+    BOOST_TEST_MESSAGE(
+        std::fixed << std::setprecision(2) << "figure: " << what << ": wall "
+                   << totals.at("wall").get<double>() << " s (" << run.took.count()
+                   << " s from outside), cpu " << totals.at("cpu_user").get<double>() << " s user + "
+                   << totals.at("cpu_sys").get<double>() << " s sys, peak RSS "
+                   << static_cast<double>(totals.at("peak_memory_bytes").get<std::size_t>()) / 1e6 << " MB");
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -403,7 +405,7 @@ BOOST_DATA_TEST_CASE(two_thousand_dead_addresses_are_each_reported_within_second
     BOOST_TEST(scene.accepted_silent().queued() == static_cast<std::size_t>(accepted_silent_count));
     BOOST_TEST(scene.unaccepted_silent().queued() == 1U);
     std::ostringstream what;
-    what << loop_run;
+    what << loop_run << ", 1,000 refused + 1,000 silent + 3 healthy";
     print_figures(what.str(), run, report);
 }
 
