@@ -14,9 +14,10 @@
 namespace poetry::test {
 
 /// Under AddressSanitizer freed memory waits in a quarantine (256 MB by default) and every allocation
-/// carries redzones, so a process's resident memory says more about the sanitizer than about the code:
-/// tests skip their memory bounds there (LeakSanitizer checks for leaks instead).
-#if defined(__SANITIZE_ADDRESS__)
+/// carries redzones; under ThreadSanitizer every access has shadow memory. A process's resident memory
+/// then says more about the sanitizer than about the code: tests skip their memory bounds there
+/// (LeakSanitizer checks for leaks instead).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool resident_memory_is_meaningful = false;
 #else
 inline constexpr bool resident_memory_is_meaningful = true;
