@@ -293,13 +293,16 @@ BOOST_DATA_TEST_CASE(every_strategy_downloads_three_poems_byte_exact_in_the_time
         BOOST_TEST(wall < 0.75 * sum, "at once should take the slowest poem's "
                                           << slowest << " s, not the sum " << sum << " s; took " << wall);
     }
-    // Busy polling burns the CPU while it waits; every other model sleeps.
+    // Busy polling burns the CPU while it waits (a whole core on an idle machine); every other model
+    // sleeps (about 1%). A tenth keeps them apart with room for a loaded machine: 0.25 failed once for
+    // nonblocking beside four busy loops on 2 cores.
     const double cpu =
         report.at("totals").at("cpu_user").get<double>() + report.at("totals").at("cpu_sys").get<double>();
+    constexpr double busy_share = 0.10;
     if (strategy == "nonblocking") {
-        BOOST_TEST(cpu >= 0.25 * wall, "cpu " << cpu << " s in " << wall << " s");
+        BOOST_TEST(cpu >= busy_share * wall, "cpu " << cpu << " s in " << wall << " s");
     } else {
-        BOOST_TEST(cpu < 0.25 * wall, "cpu " << cpu << " s in " << wall << " s");
+        BOOST_TEST(cpu < busy_share * wall, "cpu " << cpu << " s in " << wall << " s");
     }
 }
 
