@@ -105,7 +105,7 @@ private:
             }
 
             tcp::socket socket(io_);
-            const std::error_code connect_ec = co_await connect_any(socket, endpoints);
+            const std::error_code connect_ec = co_await connect_any(socket, endpoints, recorder);
             if (recorder.done()) {
                 co_return;
             }
@@ -173,10 +173,15 @@ private:
     /// asio::async_connect over the range: when it cannot open the socket (EMFILE: no fd left), asio
     /// 1.22's range_connect_op finds the socket closed and reports operation_aborted instead, so the
     /// download would say "Operation aborted." where every other strategy says "Too many open files".
-    awaitable<std::error_code> connect_any(tcp::socket& socket,
-                                           const tcp::resolver::results_type& endpoints) {
+    /// Like range_connect_op, it stops between endpoints once the download has ended (the watchdog
+    /// failed it while a connect was finishing): a cancellation only reaches an operation in progress.
+    awaitable<std::error_code> connect_any(tcp::socket& socket, const tcp::resolver::results_type& endpoints,
+                                           const DownloadRecorder& recorder) {
         std::error_code ec = asio::error::not_found;  // what asio says for no endpoints at all
         for (const auto& entry : endpoints) {
+            if (recorder.done()) {
+                co_return asio::error::operation_aborted;
+            }
             std::error_code ignored;
             socket.close(ignored);
             socket.open(entry.endpoint().protocol(), ec);
