@@ -79,14 +79,22 @@ def figures_block(lines: list[str]) -> str:
     return "\n".join(f"- {figure}" for figure in figures)
 
 
-def machine_block() -> str:
+def build_type(build_dir: pathlib.Path) -> str:
+    cache = build_dir / "CMakeCache.txt"
+    for line in cache.read_text().splitlines() if cache.exists() else []:
+        if line.startswith("CMAKE_BUILD_TYPE:"):
+            return line.split("=", 1)[1] or "no build type"
+    return "unknown build type"
+
+
+def machine_block(build_dir: pathlib.Path) -> str:
     cpu = "unknown CPU"
     for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
     return (f"Figures from {datetime.date.today().isoformat()}, on {os.cpu_count()} cores of {cpu}, "
-            f"Linux {platform.release()}, default build (RelWithDebInfo).")
+            f"Linux {platform.release()}, the build in {build_dir.name}/ ({build_type(build_dir)}).")
 
 
 def replace_block(text: str, name: str, body: str) -> str:
@@ -101,7 +109,7 @@ def main() -> None:
     parser.add_argument("--build-dir", type=pathlib.Path, default=ROOT / "build" / "default")
     args = parser.parse_args()
 
-    blocks = {"machine": machine_block()}
+    blocks = {"machine": machine_block(args.build_dir.resolve())}
     for suite, block in SUITES.items():
         lines = run_suite(args.build_dir.resolve(), suite)
         blocks[block] = matrix_block(lines) if block == "matrix" else figures_block(lines)

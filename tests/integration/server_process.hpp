@@ -26,6 +26,16 @@ inline std::string read_file(const std::filesystem::path& path) {
     return text.str();
 }
 
+/// Writes a file of `size` letters whose pattern (26 letters, shifted by one every 4,099 bytes) has a
+/// period of 106,574 bytes: no chunk size a test uses divides it, so a lost or doubled chunk shows.
+inline void write_patterned_file(const std::filesystem::path& path, std::size_t size) {
+    std::string content(size, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) {
+        content[i] = static_cast<char>('a' + (i * 31 + i / 4099) % 26);
+    }
+    std::ofstream(path, std::ios::binary) << content;
+}
+
 /// Why this machine cannot listen on the IPv6 loopback, or nothing when it can: IPv6 tests say so and
 /// test nothing there.
 inline std::optional<std::string> no_ipv6_loopback() {

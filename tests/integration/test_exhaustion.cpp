@@ -42,57 +42,18 @@ double seconds(Clock::duration d) {
     return std::chrono::duration<double>(d).count();
 }
 
-/// A poem of `size` bytes in which no block repeats at a short distance, so a lost or doubled block
-/// shows in the comparison.
-std::filesystem::path write_big_poem(const TempDir& dir, std::size_t size) {
-    std::string content(size, '\0');
-    for (std::size_t i = 0; i < content.size(); ++i) {
-        content[i] = static_cast<char>('a' + (i * 31 + i / 4099) % 26);
-    }
-    const auto path = dir / "big.txt";
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-}
-
-/// The number after `label` in the server's summary line ("served 12 clients" -> 12 for "served ").
+/// The number after `label` in the server's summary, its last line ("served 12 clients" -> 12 for
+/// "served "); fails the test if the server printed no summary.
 std::uint64_t summary_count(const std::string& out, const std::string& label) {
-    const auto at = out.rfind(label);
-    if (at == std::string::npos) {
-        BOOST_FAIL("no '" << label << "' in the server's output:\n" << out);
+    const auto end = out.find_last_not_of('\n');
+    const auto start = end == std::string::npos ? std::string::npos : out.rfind('\n', end);
+    const std::string summary = out.substr(start == std::string::npos ? 0 : start + 1);
+    const auto at = summary.find(label);
+    if (!summary.starts_with("Stopped after ") || at == std::string::npos) {
+        BOOST_FAIL("no summary with '" << label << "' at the end of the server's output:\n" << out);
     }
-    return std::stoull(out.substr(at + label.size()));
+    return std::stoull(summary.substr(at + label.size()));
 }
-
-/// Samples a process's resident memory every 10 ms in the background and keeps the peak.
-class ResidentPeak {
-public:
-    explicit ResidentPeak(pid_t pid) : pid_(pid), sampler_([this] { sample(); }) {}
-    ResidentPeak(const ResidentPeak&) = delete;
-    ResidentPeak& operator=(const ResidentPeak&) = delete;
-    ~ResidentPeak() { stop(); }
-
-    /// Stops sampling; the peak in kB.
-    std::size_t stop() {
-        done_ = true;
-        if (sampler_.joinable()) {
-            sampler_.join();
-        }
-        return peak_;
-    }
-
-private:
-    void sample() {
-        while (!done_) {
-            peak_ = std::max(peak_.load(), resident_kb(pid_));
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-
-    pid_t pid_;
-    std::atomic<bool> done_{false};
-    std::atomic<std::size_t> peak_{0};
-    std::thread sampler_;
-};
 
 /// One of many clients read together: what it got and how its connection ended.
 struct Reader {
@@ -148,7 +109,7 @@ BOOST_AUTO_TEST_SUITE(exhaustion)
 
 // With 64 fds the server has room for about 50 clients at once; 200 connect at once, and the rest wait
 // in the backlog. The server must pause accepting, not spin on EMFILE, and take them as fds free up.
-BOOST_DATA_TEST_CASE(under_ulimit_64_two_hundred_clients_are_served_and_the_wait_costs_no_cpu,
+BOOST_DATA_TEST_CASE(under_ulimit_64_all_two_hundred_clients_are_served_and_the_wait_costs_no_cpu,
                      data::make(concurrent_modes), mode) {
     const std::string poem = read_file(alla_sera);
     // 6 chunks 0.25 s apart: each wave of clients holds its fds for 1.25 s, about 4 waves in all.
@@ -169,27 +130,24 @@ BOOST_DATA_TEST_CASE(under_ulimit_64_two_hundred_clients_are_served_and_the_wait
     reading.get();
     const double took = seconds(Clock::now() - started);
 
+    // Nobody is refused: the clients the server has no fd for wait in the backlog until one frees up.
     std::size_t served = 0;
-    std::size_t refused = 0;  // closed or reset before any byte: a clean refusal
     for (const auto& reader : readers) {
         BOOST_TEST(reader.ended, "a client was still waiting after 60 s");
         if (reader.bytes == poem && reader.error.empty()) {
             ++served;
-        } else if (reader.bytes.empty() && reader.ended) {
-            ++refused;
         } else {
             BOOST_ERROR("a client got " << reader.bytes.size() << " bytes, then '" << reader.error << "'");
         }
     }
-    BOOST_TEST(served + refused == readers.size());
-    BOOST_TEST(served > 0U);
+    BOOST_TEST(served == readers.size());
     BOOST_TEST(waiting_cpu < 0.1, "server CPU while out of fds: " << waiting_cpu << " s in 0.8 s");
     BOOST_TEST(server.running());
     BOOST_TEST(server.stop() == 0);
     BOOST_TEST(summary_count(server.out(), "served ") == served);
     BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: ulimit -n 64, 200 clients, " << mode
-                                  << ": " << served << " served, " << refused << " refused, in " << took
-                                  << " s; server CPU " << waiting_cpu << " s in 0.8 s out of fds");
+                                  << ": " << served << " served, in " << took << " s; server CPU "
+                                  << waiting_cpu << " s in 0.8 s out of fds");
 }
 
 // The idle client's socket buffers fill and the server waits for it to read, holding nothing more for
@@ -197,7 +155,8 @@ BOOST_DATA_TEST_CASE(under_ulimit_64_two_hundred_clients_are_served_and_the_wait
 BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and_delays_no_one,
                      data::make(concurrent_modes), mode) {
     const TempDir dir;
-    const auto big = write_big_poem(dir, 100U << 20);
+    const auto big = dir / "big.txt";
+    write_patterned_file(big, 100U << 20);
     const std::string poem = read_file(big);
     RunningServer server({"--mode", mode, "--num-bytes", "65536", "--delay", "0", big.string()});
     const Download alone = download(server.port());
@@ -205,7 +164,7 @@ BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and
     const double alone_s = seconds(alone.last_byte() - alone.connect_started);
 
     const std::size_t resident_before = resident_kb(server.pid());
-    ResidentPeak peak(server.pid());
+    reset_peak_resident(server.pid());
     net::Socket idle = net::connect(net::Address("127.0.0.1", server.port()));  // never reads
     std::this_thread::sleep_for(300ms);  // the server fills the idle client's buffers and waits
 
@@ -221,7 +180,7 @@ BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and
         BOOST_TEST((got.bytes == poem));
         slowest = std::max(slowest, seconds(got.last_byte() - got.connect_started));
     }
-    const std::size_t resident_peak = peak.stop();
+    const std::size_t resident_peak = peak_resident_kb(server.pid());
     // The idle client is still connected, its poem unfinished, when the server stops.
     BOOST_TEST(server.stop() == 0);
     BOOST_TEST(summary_count(server.out(), "interrupted ") == 1U);
@@ -250,19 +209,19 @@ BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_serv
         {"--mode", mode, "--num-bytes", "100", "--delay", blocking ? "0.5" : "0.2", alla_sera});
     const std::size_t resident_before = resident_kb(server.pid());
     const double cpu_before = cpu_seconds(server.pid());
-    ResidentPeak peak(server.pid());
+    reset_peak_resident(server.pid());
 
     const auto flood_started = Clock::now();
     net::Socket flooder = net::connect(net::Address("127.0.0.1", server.port()));
     std::size_t flooded = 0;
     std::string flood_error;
     Clock::duration flood_took{};
-    std::thread sender([&] {
+    std::jthread sender([&] {  // joined even if a check below throws
         constexpr std::size_t flood = 100U << 20;
         const std::vector<std::byte> block(1U << 20, std::byte{'x'});
         // A server that stops reading fails the test in 20 s instead of hanging it. SO_SNDTIMEO bounds
         // one call only, and a call that sent part of its block returns that part: hence the deadline
-        // for the whole flood, with a short per-call patience.
+        // for the whole flood, with a short per-call patience whose "would block" only means "again".
         const timeval patience{1, 0};
         ::setsockopt(flooder.fd(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof(patience));
         const auto give_up = flood_started + 20s;
@@ -273,7 +232,9 @@ BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_serv
             }
             std::error_code ec;
             flooded += flooder.send(std::span(block).first(std::min(block.size(), flood - flooded)), ec);
-            flood_error = ec ? ec.message() : "";
+            if (ec && !poetry::detail::is_would_block(ec)) {
+                flood_error = ec.message();
+            }
         }
         flood_took = Clock::now() - flood_started;
     });
@@ -294,16 +255,23 @@ BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_serv
     BOOST_TEST(flood_error.empty(), flood_error);
     BOOST_TEST(flooded == 100U << 20);
     BOOST_TEST(flooders_poem == poem);
+    // On schedule although the flood shares the server, the flooder's own poem too: the last of 6
+    // chunks 5 delays after the connect. (blocking serves the others after the flooder: no schedule.)
+    const auto flooders_last = Clock::now() - flood_started;
+    if (!blocking) {
+        BOOST_TEST((flooders_last < 5 * delay + 2s),
+                   "the flooder's poem took " << seconds(flooders_last) << " s");
+    }
     for (auto& other : others) {
         const Download got = other.get();
         BOOST_TEST(got.bytes == poem);
-        if (!blocking) {  // on schedule although the flood shares the server: 5 delays after the connect
+        if (!blocking) {
             BOOST_TEST((got.last_byte() - got.connect_started < 5 * delay + 2s),
                        "the last chunk came " << seconds(got.last_byte() - got.connect_started)
                                               << " s after the connect");
         }
     }
-    const std::size_t resident_peak = peak.stop();
+    const std::size_t resident_peak = peak_resident_kb(server.pid());
     const double cpu = cpu_seconds(server.pid()) - cpu_before;
     if (resident_memory_is_meaningful) {
         BOOST_TEST(resident_peak < resident_before + 16 * 1024,
@@ -327,7 +295,9 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
     const int connections = full ? 20000 : 5000;
     const auto over = full ? 60s : 15s;
     const std::string poem = read_file(alla_sera);
-    RunningServer server({"--mode", mode, "--num-bytes", "100", "--delay", "0.01", alla_sera});
+    // 6 chunks 50 ms apart: a client dropped after its first chunk is 200 ms from the poem's end, so
+    // a client thread descheduled on a loaded machine does not turn a drop into a served poem.
+    RunningServer server({"--mode", mode, "--num-bytes", "100", "--delay", "0.05", alla_sera});
     BOOST_REQUIRE(download(server.port()).bytes == poem);  // the baseline includes a first client's traces
     // The server closes that client's socket just after sending its FIN, which the download has seen:
     // take the baseline once it has (a one-fd leak must still show, so no "<=" at the end).
@@ -350,8 +320,9 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
             first_failure = why;
         }
     };
-    // Each of `threads` clients takes every threads-th connection at its slot in a steady schedule.
-    constexpr int threads = 32;
+    // Each of `threads` clients takes every threads-th connection at its slot in a steady schedule: 128
+    // threads have a slot every 384 ms, more than the 250 ms a whole poem takes.
+    constexpr int threads = 128;
     const auto spacing = std::chrono::duration_cast<Clock::duration>(over) / connections;
     const auto endpoint = net::Endpoint::numeric("127.0.0.1", server.port());
     const auto start = Clock::now();
@@ -377,14 +348,16 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
                         break;
                     }
                 }
-                if (drop && !ec && !got.empty() && got.size() < poem.size()) {
+                if (!ec && got == poem) {
+                    // A client to drop that was itself held up until the poem's end got it whole, and
+                    // the server counts it served: so does the test.
+                    ++whole;
+                } else if (drop && !ec && !got.empty()) {
                     if (i % 6 == 0) {  // leave with a reset instead of a FIN
                         const linger abort{1, 0};
                         ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
                     }
                     ++dropped;
-                } else if (!drop && !ec && got == poem) {
-                    ++whole;
                 } else {
                     fail("connection " + std::to_string(i) + " got " + std::to_string(got.size()) + " bytes" +
                          (ec ? ", then " + ec.message() : std::string()));

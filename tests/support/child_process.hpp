@@ -42,8 +42,10 @@ public:
         }
         if (pid_ == 0) {
             // In the child: only async-signal-safe calls until exec.
-            // Killed with the test program (whose thread forked it), even when no destructor runs there:
-            // a sanitizer report or a crash ends a test program without killing its servers otherwise.
+            // Killed with the test program, even when no destructor runs there: a sanitizer report or a
+            // crash ends a test program without killing its servers otherwise. The signal comes when
+            // the forking *thread* ends: a ChildProcess made on a short-lived thread (std::async) dies
+            // with that thread. Every one today is made on the test's main thread.
             if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
                 ::_exit(127);
             }

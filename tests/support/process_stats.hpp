@@ -27,15 +27,36 @@ inline std::filesystem::path proc_dir(pid_t pid) {
     return std::filesystem::path("/proc") / std::to_string(pid);
 }
 
-/// VmRSS of `pid`, in kB.
-inline std::size_t resident_kb(pid_t pid) {
+/// The `field` ("VmRSS", "VmHWM") of /proc/`pid`/status, in kB.
+inline std::size_t status_kb(pid_t pid, const std::string& field) {
     std::ifstream status(proc_dir(pid) / "status");
     for (std::string line; std::getline(status, line);) {
-        if (line.starts_with("VmRSS:")) {
-            return std::stoul(line.substr(6));
+        if (line.starts_with(field + ":")) {
+            return std::stoul(line.substr(field.size() + 1));
         }
     }
-    throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+    throw std::runtime_error("no " + field + " for pid " + std::to_string(pid) + " (has it exited?)");
+}
+
+/// Resident memory of `pid` now, in kB.
+inline std::size_t resident_kb(pid_t pid) {
+    return status_kb(pid, "VmRSS");
+}
+
+/// Starts a new peak for peak_resident_kb: the kernel's high-water mark drops to the resident memory
+/// of now (writing 5 to clear_refs). Exact, where sampling could miss a short peak.
+inline void reset_peak_resident(pid_t pid) {
+    std::ofstream clear(proc_dir(pid) / "clear_refs");
+    clear << "5";
+    clear.flush();
+    if (!clear) {
+        throw std::runtime_error("cannot reset the peak resident memory of pid " + std::to_string(pid));
+    }
+}
+
+/// The most resident memory `pid` has had since it started or since reset_peak_resident, in kB.
+inline std::size_t peak_resident_kb(pid_t pid) {
+    return status_kb(pid, "VmHWM");
 }
 
 /// The number of fds `pid` has open.
