@@ -44,6 +44,18 @@ inline std::optional<std::string> no_ipv6_loopback() {
     return ec ? std::optional<std::string>(ec.message()) : std::nullopt;
 }
 
+/// The last non-empty line of a program's output, without its newline: the server's summary
+/// ("Stopped after ...") once it has stopped.
+inline std::string last_line(const std::string& text) {
+    const auto end = text.find_last_not_of('\n');
+    if (end == std::string::npos) {
+        return "";
+    }
+    const auto start = text.rfind('\n', end);
+    const auto first = start == std::string::npos ? 0 : start + 1;
+    return text.substr(first, end - first + 1);
+}
+
 inline std::string poem_path(const std::string& name) {
     return std::string(POETRY_POEMS_DIR) + "/" + name;
 }

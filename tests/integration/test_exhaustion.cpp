@@ -45,9 +45,7 @@ double seconds(Clock::duration d) {
 /// The number after `label` in the server's summary, its last line ("served 12 clients" -> 12 for
 /// "served "); fails the test if the server printed no summary.
 std::uint64_t summary_count(const std::string& out, const std::string& label) {
-    const auto end = out.find_last_not_of('\n');
-    const auto start = end == std::string::npos ? std::string::npos : out.rfind('\n', end);
-    const std::string summary = out.substr(start == std::string::npos ? 0 : start + 1);
+    const std::string summary = last_line(out);
     const auto at = summary.find(label);
     if (!summary.starts_with("Stopped after ") || at == std::string::npos) {
         BOOST_FAIL("no summary with '" << label << "' at the end of the server's output:\n" << out);

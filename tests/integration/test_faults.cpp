@@ -88,13 +88,6 @@ Reading download(std::uint16_t port, std::chrono::milliseconds patience = 10s) {
     return read_all(socket, started, patience);
 }
 
-std::string last_line(const std::string& text) {
-    const auto end = text.find_last_not_of('\n');
-    const auto start = text.rfind('\n', end);
-    return text.substr(start == std::string::npos ? 0 : start + 1,
-                       end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
 /// The server's -v lines for one session with faults: "Sent N bytes (chunk K) to PEER (due +T s)".
 struct SentChunk {
     std::size_t bytes = 0;

@@ -58,13 +58,6 @@ void check_chunks(const Download& got, std::size_t num_bytes, std::chrono::milli
     BOOST_TEST(offset == got.bytes.size());
 }
 
-std::string last_line(const std::string& text) {
-    const auto end = text.find_last_not_of('\n');
-    const auto start = text.rfind('\n', end);
-    return text.substr(start == std::string::npos ? 0 : start + 1,
-                       end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
 /// A port that is free now (bound to port 0 and released); with `also_next`, the next ones too.
 std::uint16_t free_port(std::size_t also_next = 0) {
     for (int attempt = 0; attempt < 50; ++attempt) {
