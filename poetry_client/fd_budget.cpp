@@ -37,6 +37,8 @@ std::optional<std::string> make_room_for(std::size_t sockets) {
 }
 
 std::optional<std::string> select_cannot_watch(std::size_t sockets) {
+    // socket(2) returns the lowest free fd, so new sockets fill the holes below any high inherited fd
+    // first: the count of open fds plus the new ones bounds the highest new fd from above.
     const std::size_t highest = open_fds() + sockets + 1;  // +1: the selector's own
     if (highest < FD_SETSIZE) {
         return std::nullopt;
