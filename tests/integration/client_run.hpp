@@ -2,6 +2,7 @@
 // and a loopback port that refuses every connection. Shared by the client's integration suites.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -40,14 +41,21 @@ inline std::ostream& operator<<(std::ostream& out, const ProgramRun& run) {
                << run.err;
 }
 
-/// Runs `argv` and waits (at most 60 s) for it to exit. `while_running`, if given, is called with its
-/// pid just after it starts. A program that does not exit is killed and fails the test.
+/// The open-files limits a program starts under (none: the test's own).
+struct FdLimits {
+    std::optional<rlim_t> hard_and_soft = std::nullopt;  // both limits
+    std::optional<rlim_t> soft = std::nullopt;           // the soft one only (what a login shell gives)
+};
+
+/// Runs `argv` under `limits` and waits (at most 60 s) for it to exit. `while_running`, if given, is
+/// called with its pid just after it starts. A program that does not exit is killed and fails the test.
 inline ProgramRun run_program(const std::vector<std::string>& argv,
-                              const std::function<void(pid_t)>& while_running = {}) {
+                              const std::function<void(pid_t)>& while_running = {},
+                              const FdLimits& limits = {}) {
     using namespace std::chrono_literals;
     const TempDir dir;
     const auto started = std::chrono::steady_clock::now();
-    ChildProcess process(argv, {dir / "out", dir / "err", std::nullopt, std::nullopt});
+    ChildProcess process(argv, {dir / "out", dir / "err", limits.hard_and_soft, limits.soft});
     if (while_running) {
         while_running(process.pid());
     }
@@ -62,10 +70,11 @@ inline ProgramRun run_program(const std::vector<std::string>& argv,
 
 /// poetry_client with `args`, as run_program runs it.
 inline ProgramRun run_client(const std::vector<std::string>& args,
-                             const std::function<void(pid_t)>& while_running = {}) {
+                             const std::function<void(pid_t)>& while_running = {},
+                             const FdLimits& limits = {}) {
     std::vector<std::string> argv{POETRY_CLIENT_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_program(argv, while_running);
+    return run_program(argv, while_running, limits);
 }
 
 /// The run's stdout as the --json document; fails the test if it is not JSON.

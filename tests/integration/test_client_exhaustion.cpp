@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iomanip>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -170,12 +171,9 @@ public:
     }
 
     /// The healthy poem that task `task` (from 1) downloads, by its index in healthy_poems.
-    [[nodiscard]] std::size_t healthy_index(int task) const {
-        std::size_t index = 0;
-        for (int t = 1; t < task; ++t) {
-            index += kinds_[static_cast<std::size_t>(t - 1)] == Kind::healthy ? 1 : 0;
-        }
-        return index;
+    [[nodiscard]] std::size_t healthy_index(std::size_t task) const {
+        return static_cast<std::size_t>(std::count(
+            kinds_.begin(), kinds_.begin() + static_cast<std::ptrdiff_t>(task - 1), Kind::healthy));
     }
 
 private:
@@ -222,7 +220,6 @@ void check_every_task(const Scene& scene, const json& report, const std::filesys
     BOOST_TEST_REQUIRE(tasks.size() == scene.addresses().size());
     std::map<Kind, ErrorCounts> errors;
     std::map<Kind, int> expected;
-    std::size_t healthy_seen = 0;
     double previous_finished = 0;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         const json& task = tasks[i];
@@ -238,7 +235,7 @@ void check_every_task(const Scene& scene, const json& report, const std::filesys
         // The address names the port that refused or kept silent.
         BOOST_TEST(task.at("address").get<std::string>() == scene.addresses()[i], context);
         if (kind == Kind::healthy) {
-            const auto& listener = scene.server().listeners().at(healthy_seen++);
+            const auto& listener = scene.server().listeners().at(scene.healthy_index(i + 1));
             BOOST_TEST(task.at("status").get<std::string>() == "complete", context);
             BOOST_TEST(task.at("bytes").get<std::size_t>() == listener.bytes, context);
             BOOST_TEST(task.at("error").is_null(), context);
@@ -281,11 +278,9 @@ void check_every_task(const Scene& scene, const json& report, const std::filesys
         (errors[Kind::unaccepted_silent] == ErrorCounts{{timed_out, expected[Kind::unaccepted_silent]}}));
 
     // Exactly the healthy poems were saved (failed downloads with no bytes save nothing).
-    std::size_t files = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(saved)) {
-        ++files;
-    }
-    BOOST_TEST(files == healthy_poems.size());
+    const auto files =
+        std::distance(std::filesystem::directory_iterator(saved), std::filesystem::directory_iterator());
+    BOOST_TEST(static_cast<std::size_t>(files) == healthy_poems.size());
 }
 
 void check_totals(const json& report, std::size_t complete, std::size_t failed) {
@@ -308,27 +303,7 @@ void print_figures(const std::string& what, const ProgramRun& run, const json& r
 }
 
 //---------------------------------------------------------------------------------------------------------
-// Running the client under an open-files limit
-
-/// poetry_client with `args`, as run_client runs it, but started under an open-files limit: both limits
-/// set to `hard_and_soft`, or only the soft one to `soft` (what a login shell gives), to see that it
-/// raises the soft one itself, or what it does when the hard one is too low.
-ProgramRun run_client_limited(const std::vector<std::string>& args, std::optional<rlim_t> hard_and_soft,
-                              std::optional<rlim_t> soft) {
-    const TempDir dir;
-    std::vector<std::string> argv{POETRY_CLIENT_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const auto started = std::chrono::steady_clock::now();
-    ChildProcess process(argv, {dir / "out", dir / "err", hard_and_soft, soft});
-    const auto status = process.wait(60s);
-    ProgramRun run{argv, status.value_or(-1), read_file(dir / "out"), read_file(dir / "err"),
-                   std::chrono::steady_clock::now() - started};
-    if (!status) {
-        // Not `run` itself: 2,000 addresses would bury the message.
-        BOOST_FAIL("poetry_client did not exit within 60 s (killed); stderr:\n" << run.err);
-    }
-    return run;
-}
+// The open-files limits the client runs under (run_client's FdLimits)
 
 /// Debian's usual soft limit: 1,024 open files, too few for 2,000 sockets unless the client raises it.
 constexpr rlim_t usual_soft_limit = 1024;
@@ -391,7 +366,7 @@ BOOST_DATA_TEST_CASE(two_thousand_dead_addresses_are_each_reported_within_second
                    {"--timeout", timeout_option, "--json", "--output-dir", saved.path().string()});
     // Started with the usual soft limit of 1,024 fds: the client must raise it to the hard limit itself
     // (fd_budget.cpp), and say nothing about it.
-    const ProgramRun run = run_client_limited(scene.args(options), std::nullopt, usual_soft_limit);
+    const ProgramRun run = run_client(scene.args(options), {}, {.soft = usual_soft_limit});
 
     BOOST_TEST(run.status == 1, outline(run));
     BOOST_TEST(run.err.empty(), outline(run));
@@ -416,10 +391,9 @@ BOOST_AUTO_TEST_CASE(nonblocking_reports_them_too_but_one_at_a_time) {
     // another), nearly all of it on the CPU.
     const Scene scene(1);
     const TempDir saved;
-    const ProgramRun run =
-        run_client_limited(scene.args({"--strategy", "nonblocking", "--timeout", timeout_option, "--json",
-                                       "--output-dir", saved.path().string()}),
-                           std::nullopt, usual_soft_limit);
+    const ProgramRun run = run_client(scene.args({"--strategy", "nonblocking", "--timeout", timeout_option,
+                                                  "--json", "--output-dir", saved.path().string()}),
+                                      {}, {.soft = usual_soft_limit});
 
     BOOST_TEST(run.status == 1, outline(run));
     BOOST_TEST(run.err.empty(), outline(run));
@@ -455,9 +429,9 @@ BOOST_DATA_TEST_CASE(without_room_for_the_fds_it_warns_and_fails_the_rest_with_t
     constexpr rlim_t tight = 256;
     const Scene scene;
     const TempDir saved;
-    const ProgramRun run = run_client_limited(scene.args({"--strategy", strategy, "--timeout", timeout_option,
-                                                          "--json", "--output-dir", saved.path().string()}),
-                                              tight, std::nullopt);
+    const ProgramRun run = run_client(scene.args({"--strategy", strategy, "--timeout", timeout_option,
+                                                  "--json", "--output-dir", saved.path().string()}),
+                                      {}, {.hard_and_soft = tight});
 
     BOOST_TEST(run.status == 1, outline(run));
     BOOST_TEST(
@@ -481,7 +455,7 @@ BOOST_DATA_TEST_CASE(without_room_for_the_fds_it_warns_and_fails_the_rest_with_t
         BOOST_TEST(task.at("address").get<std::string>() == scene.addresses()[i], task.dump());
         if (kind == Kind::healthy && status == "complete") {
             BOOST_TEST(task.at("bytes").get<std::size_t>() ==
-                           scene.server().listeners().at(scene.healthy_index(static_cast<int>(i + 1))).bytes,
+                           scene.server().listeners().at(scene.healthy_index(i + 1)).bytes,
                        task.dump());
             continue;
         }
