@@ -293,7 +293,7 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
     const int connections = full ? 20000 : 5000;
     const auto over = full ? 60s : 15s;
     const std::string poem = read_file(alla_sera);
-    // 6 chunks 50 ms apart: a client dropped after its first chunk is 200 ms from the poem's end, so
+    // 6 chunks 50 ms apart: a client dropped after its first chunk is 250 ms from the poem's end, so
     // a client thread descheduled on a loaded machine does not turn a drop into a served poem.
     RunningServer server({"--mode", mode, "--num-bytes", "100", "--delay", "0.05", alla_sera});
     BOOST_REQUIRE(download(server.port()).bytes == poem);  // the baseline includes a first client's traces
