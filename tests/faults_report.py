@@ -11,8 +11,6 @@ leaves the file untouched and exits 1.
 import argparse
 import datetime
 import json
-import os
-import platform
 import pathlib
 import re
 import subprocess
@@ -20,6 +18,9 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness.machine import machine  # noqa: E402
 REPORT = HERE / "FAULTS.md"
 
 # Suite binary -> the FAULTS.md block its lines go to.
@@ -88,13 +89,8 @@ def build_type(build_dir: pathlib.Path) -> str:
 
 
 def machine_block(build_dir: pathlib.Path) -> str:
-    cpu = "unknown CPU"
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return (f"Figures from {datetime.date.today().isoformat()}, on {os.cpu_count()} cores of {cpu}, "
-            f"Linux {platform.release()}, the build in {build_dir.name}/ ({build_type(build_dir)}).")
+    return (f"Figures from {datetime.date.today().isoformat()}, on {machine()}, "
+            f"the build in {build_dir.name}/ ({build_type(build_dir)}).")
 
 
 def replace_block(text: str, name: str, body: str) -> str:
