@@ -1,16 +1,63 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the toolkit builds and tests with, and only those that are missing,
-# so that `make demo` / `make test` are the whole set-up on a fresh Debian machine.
+# Installs the Debian packages that the named tiers need, and only those that are missing, so that
+# each Makefile target is its own whole set-up on a fresh Debian machine without pulling in what only
+# another tier uses (no clang for `make test`, no gnuplot for `make demo`).
+#
+#   scripts/install-deps.sh TIER...     tiers: build test demo slow bench fuzz (build is always added)
+#   scripts/install-deps.sh --list TIER...  print the packages the tiers need, one line, and exit
 set -euo pipefail
 
-packages=(
-    cmake ninja-build g++ make pkg-config
-    libasio-dev libcxxopts-dev libboost-test-dev nlohmann-json3-dev
-    libxml2-utils librsvg2-bin
-    python3 valgrind  # bench/run and its Python asyncio reference; callgrind instruction counts
-    gnuplot-nox iproute2  # experiments: the scaling plot; namespaces, veth and tc netem for latency
-    clang libclang-rt-14-dev  # the fuzz preset; clang only recommends libFuzzer's and the sanitizers' runtimes
-)
+usage() {
+    echo "usage: $0 [--list] TIER...  (tiers: build test demo slow bench fuzz)" >&2
+    exit 2
+}
+
+packages_of() {
+    case "$1" in
+        build) echo cmake ninja-build g++ make pkg-config libasio-dev libcxxopts-dev nlohmann-json3-dev \
+            libboost-test-dev ;;
+        # test_timeline checks that the SVG pictures are well-formed (xmllint) and render (rsvg-convert).
+        test) echo libxml2-utils librsvg2-bin ;;
+        # experiments/classic writes its table with experiments/summarise.py.
+        demo) echo python3 ;;
+        # The slow tier: the experiments (summaries, the scaling plot, network namespaces with veth and
+        # tc netem for the latency one) and bench/run --quick.
+        slow) echo python3 gnuplot-nox iproute2 valgrind libxml2-utils librsvg2-bin ;;
+        # bench/run is Python; its reference servers run on asyncio; callgrind counts instructions.
+        bench) echo python3 valgrind ;;
+        # clang only recommends the package that holds libFuzzer and its sanitizer runtimes; the
+        # metapackage follows Debian's default clang version.
+        fuzz) echo clang libclang-rt-dev ;;
+        *) echo "install-deps: unknown tier '$1'" >&2; usage ;;
+    esac
+}
+
+list_only=false
+if [ "${1-}" = "--list" ]; then
+    list_only=true
+    shift
+fi
+[ $# -gt 0 ] || usage
+
+packages=()
+for tier in build "$@"; do
+    read -r -a tier_packages <<<"$(packages_of "$tier")"
+    for pkg in "${tier_packages[@]}"; do
+        [[ " ${packages[*]} " == *" $pkg "* ]] || packages+=("$pkg")
+    done
+done
+
+if $list_only; then
+    echo "${packages[*]}"
+    exit 0
+fi
+
+# Not Debian (no dpkg-query or apt-get): say what is needed instead of failing on a missing command.
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: no dpkg-query/apt-get here; install the equivalents of these Debian packages" \
+        "and run the make target again: ${packages[*]}" >&2
+    exit 1
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -35,5 +82,7 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo -n)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Another apt (unattended-upgrades on a fresh machine) may hold the lock: wait for it, up to 10 min.
+apt=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 -q)
+"${apt[@]}" update
+"${apt[@]}" install -y --no-install-recommends "${missing[@]}"
