@@ -41,28 +41,54 @@ DownloadResult fetch_blocking(const Download& download, std::optional<Seconds> t
         return recorder.take_result();
     }
     recorder.connected();
+    // SO_RCVTIMEO counts in the kernel's ticks and can expire up to a tick (4 ms at HZ=250) before the
+    // time asked for, so its expiry is checked against the clock: when the silence is still short of
+    // the timeout, recv waits again for the rest.
     std::error_code ec;
-    if (timeout) {
-        socket.set_receive_timeout(std::chrono::ceil<std::chrono::microseconds>(*timeout), ec);
+    const auto wait_at_most = [&](Seconds wait) {
+        socket.set_receive_timeout(std::chrono::ceil<std::chrono::microseconds>(wait), ec);
         if (ec) {
             recorder.fail(failure_reason("set SO_RCVTIMEO", ec));
-            return recorder.take_result();
         }
+        return !ec;
+    };
+    if (timeout && !wait_at_most(*timeout)) {
+        return recorder.take_result();
     }
+    bool waiting_for_the_rest = false;  // SO_RCVTIMEO holds less than the whole timeout
+    TimePoint last_activity = Clock::now();
     std::array<std::byte, receive_buffer_size> buffer;
     for (;;) {
         const std::size_t n = socket.recv(buffer, ec);
         if (ec) {
             // SO_RCVTIMEO expiring is reported as "would block" (socket(7)).
-            recorder.fail(detail::is_would_block(ec) ? inactivity_message(*timeout)
-                                                     : failure_reason("recv", ec));
-            break;
+            if (!detail::is_would_block(ec) || !timeout) {
+                recorder.fail(failure_reason("recv", ec));
+                break;
+            }
+            const Seconds quiet = Clock::now() - last_activity;
+            if (quiet >= *timeout) {
+                recorder.fail(inactivity_message(*timeout));
+                break;
+            }
+            if (!wait_at_most(*timeout - quiet)) {
+                break;
+            }
+            waiting_for_the_rest = true;
+            continue;
         }
         if (n == 0) {
             recorder.end_of_stream();
             break;
         }
-        recorder.received(std::span(buffer).first(n));
+        last_activity = Clock::now();
+        recorder.received(std::span(buffer).first(n), last_activity);
+        if (waiting_for_the_rest) {
+            if (!wait_at_most(*timeout)) {
+                break;
+            }
+            waiting_for_the_rest = false;
+        }
     }
     return recorder.take_result();
 }
