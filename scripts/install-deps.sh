@@ -41,7 +41,8 @@ fi
 
 packages=()
 for tier in build "$@"; do
-    read -r -a tier_packages <<<"$(packages_of "$tier")"
+    tier_list=$(packages_of "$tier") || exit 2
+    read -r -a tier_packages <<<"$tier_list"
     for pkg in "${tier_packages[@]}"; do
         [[ " ${packages[*]} " == *" $pkg "* ]] || packages+=("$pkg")
     done
