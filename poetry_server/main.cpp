@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "listener.hpp"
 #include "options.hpp"
@@ -25,15 +26,20 @@ int main(int argc, char** argv) {
             return 0;
         }
         poetry::net::raise_fd_limit();  // to the hard limit: each client costs an fd
-        std::vector<server::Listener> listeners = server::bind_listeners(*options);
+        std::optional<server::PortsFile> ports_file;
         if (options->ports_file) {
-            server::write_ports_file(*options->ports_file, listeners);
+            ports_file.emplace(*options->ports_file);  // refused before anything is bound
+        }
+        std::vector<server::Listener> listeners = server::bind_listeners(*options);
+        if (ports_file) {
+            ports_file->write(listeners);
         }
 
         server::ServerLog log(std::cout, std::cerr, options->verbosity);
         for (const auto& listener : listeners) {
             log.listening(listener);
         }
+        log.ready(listeners);
         server::ServerStats stats;
         server::ServeContext context{listeners, options->max_clients, stats, log, stop};
         const auto start = std::chrono::steady_clock::now();
@@ -47,6 +53,9 @@ int main(int argc, char** argv) {
             case server::Mode::blocking:
                 server::serve_blocking(context);
                 break;
+        }
+        if (ports_file) {
+            ports_file->remove();  // before the summary: a script that has read it finds no stale file
         }
         const bool faults =
             std::any_of(listeners.begin(), listeners.end(),

@@ -57,7 +57,7 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::vector<std::string>>()->default_value("1"), "P[,P...]")
         ("seed", "Makes which connections get faults, and every jitter, reproducible (default: random, "
                  "shown at start)", cxxopts::value<std::vector<std::string>>(), "N[,N...]")
-        ("q,quiet", "Print only errors and the summary")
+        ("q,quiet", "Print only errors, the ready line and the summary")
         ("v,verbose", "Also print every chunk sent")
         ("h,help", "Show this help")
         ("version", "Show the version")

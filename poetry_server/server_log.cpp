@@ -1,7 +1,9 @@
 #include "server_log.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace poetry::server {
 
@@ -13,7 +15,27 @@ std::string format_seconds(std::chrono::steady_clock::duration duration) {
 
 void ServerLog::line(std::ostream& stream, const std::string& text) {
     const std::lock_guard lock(mutex_);
+    if (&stream == &out_ && out_failed_) {
+        return;
+    }
+    errno = 0;
     stream << text << std::endl;  // flushed: scripts read the log while the server runs
+    if (!stream && &stream == &out_) {
+        // A closed pipe (SIGPIPE is ignored), a full disk: the server goes on serving without its log,
+        // and says so once rather than on every line.
+        out_failed_ = true;
+        const std::string cause = errno != 0 ? std::strerror(errno) : "write error";
+        err_ << "poetry_server: cannot write the log to stdout (" << cause << "); serving on without it"
+             << std::endl;
+    }
+}
+
+void ServerLog::ready(const std::vector<Listener>& listeners) {
+    std::string text = "Ready:";
+    for (const auto& listener : listeners) {
+        text += ' ' + listener.endpoint.to_string();
+    }
+    line(out_, text);
 }
 
 void ServerLog::listening(const Listener& listener) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "faults.hpp"
 #include "listener.hpp"
@@ -71,6 +72,9 @@ public:
     /// "Serving poems/ecstasy.txt on 127.0.0.1:8000: 2667 bytes, 200 bytes every 0.7 s", then, if it
     /// has faults, "; faults: close after 100 bytes, jitter ±0.1 s, rate 0.5, seed 7".
     void listening(const Listener& listener);
+    /// "Ready: 127.0.0.1:8000 127.0.0.1:8001", every listener's address, once all are bound and the
+    /// ports file is written; printed even with -q, so that a script can wait for it on a pipe.
+    void ready(const std::vector<Listener>& listeners);
     /// "Client 127.0.0.1:51234 connected to 127.0.0.1:8000 (poems/ecstasy.txt)", and " with faults".
     void connected(const ClientInfo& client);
     /// -v only: "Sent 200 bytes (chunk 3) to 127.0.0.1:51234"; for a session with faults, also when
@@ -100,6 +104,7 @@ private:
     void line(std::ostream& stream, const std::string& text);
 
     std::mutex mutex_;
+    bool out_failed_ = false;  // stdout could not be written (closed, full): said once, then skipped
     std::ostream& out_;
     std::ostream& err_;
     Verbosity verbosity_;
