@@ -76,7 +76,9 @@ std::vector<client::Target> collect_targets(const client::ClientOptions& options
         targets.push_back({address, std::nullopt});
     }
     if (options.ports_file) {
-        for (auto& target : client::read_ports_file(*options.ports_file)) {
+        auto listed = options.wait ? client::wait_for_ports_file(*options.ports_file, *options.wait)
+                                   : client::read_ports_file(*options.ports_file);
+        for (auto& target : listed) {
             targets.push_back(std::move(target));
         }
     }

@@ -44,6 +44,8 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "S")
         ("ports-file", "Take the addresses (and each poem's size) from poetry_server's --ports-file",
          cxxopts::value<std::string>(), "FILE")
+        ("wait", "With --ports-file: wait up to S seconds for the file to appear, written by a running "
+                 "server", cxxopts::value<std::string>(), "S")
         ("print", "Print the poems after the report")
         ("output-dir", "Save each poem to DIR/<task>-<host>-<port>.txt (.partial if incomplete)",
          cxxopts::value<std::string>(), "DIR")
@@ -71,12 +73,12 @@ std::size_t parse_count(const std::string& text, std::size_t max, const std::str
     return value;
 }
 
-Seconds parse_timeout(const std::string& text) {
+Seconds parse_seconds(const std::string& text, const std::string& flag) {
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
         value <= 0 || value > 86400) {
-        throw UsageError("--timeout: \"" + text + "\" is not a number of seconds above 0 and up to 86400",
+        throw UsageError(flag + ": \"" + text + "\" is not a number of seconds above 0 and up to 86400",
                          false);
     }
     return Seconds(value);
@@ -132,6 +134,12 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     if (parsed.count("ports-file") != 0) {
         options.ports_file = parsed["ports-file"].as<std::string>();
     }
+    if (parsed.count("wait") != 0) {
+        if (!options.ports_file) {
+            throw UsageError("--wait waits for a --ports-file: give one", false);
+        }
+        options.wait = parse_seconds(parsed["wait"].as<std::string>(), "--wait");
+    }
     if (options.addresses.empty() && !options.ports_file) {
         throw UsageError("no address given: name at least one server address or a --ports-file", true);
     }
@@ -146,7 +154,7 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
         options.settings.workers = parse_count(parsed["workers"].as<std::string>(), 100'000, "--workers");
     }
     if (parsed.count("timeout") != 0) {
-        options.settings.timeout = parse_timeout(parsed["timeout"].as<std::string>());
+        options.settings.timeout = parse_seconds(parsed["timeout"].as<std::string>(), "--timeout");
     }
     options.print = parsed.count("print") != 0;
     if (parsed.count("output-dir") != 0) {

@@ -17,6 +17,7 @@ namespace poetry::client {
 struct ClientOptions {
     std::vector<net::Address> addresses;  // from the command line
     std::optional<std::filesystem::path> ports_file;
+    std::optional<Seconds> wait;  // --wait: how long to wait for the ports file
     std::string strategy = "coroutines";  // a registered name, or "all"
     StrategySettings settings;
     std::size_t connections = 1;  // downloads per address, all at once

@@ -1,10 +1,27 @@
 #include "targets.hpp"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace poetry::client {
+namespace {
+
+/// Whether a process `pid` exists (signal 0 checks without sending anything).
+bool process_exists(std::uint64_t pid) {
+    if (pid == 0 || pid > static_cast<std::uint64_t>(std::numeric_limits<pid_t>::max())) {
+        return false;
+    }
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
 
 std::vector<Target> read_ports_file(const std::filesystem::path& path) {
     const std::string where = "--ports-file " + path.string();
@@ -35,6 +52,13 @@ std::vector<Target> read_ports_file(const std::filesystem::path& path) {
                 where + ": entry " + std::to_string(i + 1) +
                 " needs a \"host\" string, a \"port\" from 0 to 65535 and, if any, whole \"bytes\"");
         }
+        if (entry.contains("pid") && !is_whole("pid")) {
+            throw InputError(where + ": entry " + std::to_string(i + 1) + ": \"pid\" is not a process id");
+        }
+        if (entry.contains("pid") && !process_exists(entry["pid"].get<std::uint64_t>())) {
+            throw InputError(where + ": stale: the poetry_server that wrote it (pid " +
+                             std::to_string(entry["pid"].get<std::uint64_t>()) + ") is not running");
+        }
         Target target{net::Address(entry["host"].get<std::string>(), entry["port"].get<std::uint16_t>()),
                       std::nullopt};
         if (entry.contains("bytes")) {
@@ -43,6 +67,23 @@ std::vector<Target> read_ports_file(const std::filesystem::path& path) {
         targets.push_back(std::move(target));
     }
     return targets;
+}
+
+std::vector<Target> wait_for_ports_file(const std::filesystem::path& path, Seconds patience) {
+    const auto deadline = Clock::now() + patience;
+    for (;;) {
+        try {
+            return read_ports_file(path);
+        } catch (const InputError& e) {
+            if (Clock::now() >= deadline) {
+                char waited[32];
+                std::snprintf(waited, sizeof(waited), "%.2f", patience.count());
+                throw InputError(std::string(e.what()) + " (after waiting " + waited + " s)");
+            }
+        }
+        // The server writes the file at once, by rename, once it listens: polling finds it whole.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 std::vector<Download> make_downloads(std::span<const Target> targets, std::size_t connections) {

@@ -24,8 +24,15 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// The listeners in a poetry_server --ports-file. @throws InputError naming the file and the problem.
+/// The listeners in a poetry_server --ports-file. A file whose server (its "pid") has stopped is
+/// stale: a crashed run's, which lists no listener any more. @throws InputError naming the file and
+/// the problem.
 std::vector<Target> read_ports_file(const std::filesystem::path& path);
+
+/// read_ports_file, retried until the file is there and its server runs, for at most `patience`
+/// (--wait: a script may start the client before the server has bound its ports).
+/// @throws InputError, the last problem seen, once `patience` has passed.
+std::vector<Target> wait_for_ports_file(const std::filesystem::path& path, Seconds patience);
 
 /// Each target `connections` times; tasks are numbered from 1, each target's downloads together.
 std::vector<Download> make_downloads(std::span<const Target> targets, std::size_t connections);
