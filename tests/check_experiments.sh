@@ -80,20 +80,28 @@ else
     ! ip netns list | grep -q poetry-lat || fail "latency left a network namespace behind"
 fi
 
-# A client that fails: the experiment must exit non-zero, and its server must be gone.
+# A client that fails: the experiment must exit non-zero, and its server must be gone. The server is
+# started through a wrapper that writes down its pid and execs the real one (keeping the pid), so that
+# this check looks at, and ends, only the servers it caused to be started, never another by its name.
 echo "== a failing client"
 fake="$work/fake-build"
+server="$(readlink -f "$BUILD_DIR/poetry_server/poetry_server")"
 mkdir -p "$fake/poetry_server" "$fake/poetry_client"
-ln -s "$BUILD_DIR/poetry_server/poetry_server" "$fake/poetry_server/poetry_server"
+printf '#!/bin/sh\necho $$ >>"%s"\nexec "%s" "$@"\n' "$work/server.pids" "$server" >"$fake/poetry_server/poetry_server"
 printf '#!/bin/sh\necho "fake client: failing on purpose" >&2\nexit 1\n' >"$fake/poetry_client/poetry_client"
-chmod +x "$fake/poetry_client/poetry_client"
+chmod +x "$fake/poetry_server/poetry_server" "$fake/poetry_client/poetry_client"
 if BUILD_DIR="$fake" "$experiments/classic" --quick >"$work/failing.out" 2>&1; then
     fail "classic exited 0 although its client failed"
 fi
-if pgrep -f "$fake/poetry_server" >/dev/null; then
-    pkill -f "$fake/poetry_server" || true
-    fail "classic left its server running after the client failed"
-fi
+touch "$work/server.pids"
+[ -s "$work/server.pids" ] || fail "classic did not start its server through \$BUILD_DIR"
+while read -r pid; do
+    # Still that server (not a new process that reuses its pid): end it, by its pid, and say so.
+    if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$server" ]; then
+        kill "$pid" 2>/dev/null || true
+        fail "classic left its server (pid $pid) running after the client failed"
+    fi
+done <"$work/server.pids"
 
 [ "$failures" = 0 ] && echo "all experiment checks passed"
 exit $((failures > 0))

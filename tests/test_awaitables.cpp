@@ -14,6 +14,7 @@
 #include "poetry/coro/create_task.hpp"
 #include "poetry/coro/gather.hpp"
 #include "support/fd_count.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using poetry::Clock;
@@ -71,8 +72,10 @@ BOOST_AUTO_TEST_CASE(sleep_suspends_for_at_least_the_delay_and_sleepers_wake_in_
     poetry::run(loop, poetry::gather(loop, std::move(sleepers)));
     const auto elapsed = Clock::now() - start;
     BOOST_TEST(woke == (std::vector<int>{10, 20, 30}), boost::test_tools::per_element());
+    // The order above shows they slept at once (one after another would wake 30, 10, 20). Never early,
+    // in every build; how soon after is a measurement, in the plain build only.
     BOOST_TEST(elapsed >= 30ms);
-    BOOST_TEST(elapsed < 3s);  // concurrently, not one after another... with room for a loaded machine
+    POETRY_TEST_TIMING(elapsed < 3s);
 }
 
 BOOST_AUTO_TEST_CASE(recv_returns_what_is_there_and_zero_at_end_of_stream) {

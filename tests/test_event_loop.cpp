@@ -18,6 +18,7 @@
 #include "support/fd_count.hpp"
 #include "support/fd_limit.hpp"
 #include "support/reported_exceptions.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using poetry::Clock;
@@ -201,7 +202,7 @@ BOOST_AUTO_TEST_CASE(call_later_on_the_real_clock_never_fires_early) {
     });
     loop.run_forever();
     BOOST_TEST(waited >= 20ms);
-    BOOST_TEST(waited < 2s);
+    POETRY_TEST_TIMING(waited < 2s);  // how soon after is a measurement: plain build only
 }
 
 BOOST_FIXTURE_TEST_SUITE(readers_and_writers, poetry::test::FdLeakCheck)

@@ -34,6 +34,7 @@
 #include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using namespace poetry::test;
@@ -268,6 +269,7 @@ BOOST_DATA_TEST_CASE(every_strategy_downloads_three_poems_byte_exact_in_the_time
     BOOST_REQUIRE_EQUAL(tasks.size(), 3U);
     double sum = 0;
     double slowest = 0;
+    double previous_finished = 0;
     for (std::size_t i = 0; i < 3; ++i) {
         const ListenerInfo& listener = server.listeners()[i];
         const json& task = tasks[i];
@@ -275,34 +277,43 @@ BOOST_DATA_TEST_CASE(every_strategy_downloads_three_poems_byte_exact_in_the_time
         BOOST_TEST(task.at("address").get<std::string>() == address(listener.port));
         BOOST_TEST(task.at("status").get<std::string>() == "complete");
         BOOST_TEST(task.at("bytes").get<std::size_t>() == listener.bytes);
-        BOOST_TEST(task.at("chunks").get<std::size_t>() >= 2U, "a paced poem arrived in one piece");
+        // A client held up for a whole poem reads it in one piece: how many pieces is a measurement.
+        POETRY_TEST_TIMING(task.at("chunks").get<std::size_t>() >= 2U, "a paced poem arrived in one piece");
+        // Exact: the report's times count from the run's start, and a download connects no earlier
+        // (a sequential one no earlier than the one before it finished), the server paces its chunks
+        // from the accept after that, and the last byte is read after it was sent.
         const double alone = seconds_alone(listener);
-        BOOST_TEST(task.at("last_byte").get<double>() - task.at("connected").get<double>() >= 0.8 * alone,
+        const double connect_began_after = is_sequential(strategy) ? previous_finished : 0.0;
+        BOOST_TEST(task.at("last_byte").get<double>() >= connect_began_after + alone,
                    listener.poem << " arrived faster than the server sends it");
+        previous_finished = task.at("finished").get<double>();
         sum += alone;
         slowest = std::max(slowest, alone);
     }
 
+    // The lower bounds are exact (as above); how far below the sum the concurrent strategies stay is a
+    // measurement (plain build only): 0.5 s against 1.125 s on idle cores.
     const double wall = report.at("totals").at("wall").get<double>();
     if (is_sequential(strategy)) {
         BOOST_TEST(most_at_once(tasks) == 1, tasks.dump(2));
-        BOOST_TEST(wall >= 0.9 * sum, "one after another should take the sum " << sum << " s, took " << wall);
+        BOOST_TEST(wall >= sum, "one after another should take the sum " << sum << " s, took " << wall);
     } else {
         BOOST_TEST(most_at_once(tasks) == 3, tasks.dump(2));
-        BOOST_TEST(wall >= 0.9 * slowest, "faster than the slowest poem " << slowest << " s: " << wall);
-        BOOST_TEST(wall < 0.75 * sum, "at once should take the slowest poem's "
-                                          << slowest << " s, not the sum " << sum << " s; took " << wall);
+        BOOST_TEST(wall >= slowest, "faster than the slowest poem " << slowest << " s: " << wall);
+        POETRY_TEST_TIMING(wall < 0.75 * sum, "at once should take the slowest poem's "
+                                                  << slowest << " s, not the sum " << sum << " s; took "
+                                                  << wall);
     }
     // Busy polling burns the CPU while it waits (a whole core on an idle machine); every other model
     // sleeps (about 1%). A tenth keeps them apart with room for a loaded machine: 0.25 failed once for
-    // nonblocking beside four busy loops on 2 cores.
+    // nonblocking beside four busy loops on 2 cores. CPU shares are measurements: plain build only.
     const double cpu =
         report.at("totals").at("cpu_user").get<double>() + report.at("totals").at("cpu_sys").get<double>();
     constexpr double busy_share = 0.10;
     if (strategy == "nonblocking") {
-        BOOST_TEST(cpu >= busy_share * wall, "cpu " << cpu << " s in " << wall << " s");
+        POETRY_TEST_TIMING(cpu >= busy_share * wall, "cpu " << cpu << " s in " << wall << " s");
     } else {
-        BOOST_TEST(cpu < busy_share * wall, "cpu " << cpu << " s in " << wall << " s");
+        POETRY_TEST_TIMING(cpu < busy_share * wall, "cpu " << cpu << " s in " << wall << " s");
     }
 }
 
@@ -435,7 +446,7 @@ BOOST_DATA_TEST_CASE(timeout_ends_a_download_from_a_server_that_never_sends, dat
     }
     BOOST_TEST(server.accepted() == 1U, "the client never connected: the timeout was not about data");
     BOOST_TEST(run.took.count() >= 0.2);
-    BOOST_TEST(run.took.count() < 10.0);
+    POETRY_TEST_TIMING(run.took.count() < 10.0);
 }
 
 BOOST_DATA_TEST_CASE(timeout_ends_a_download_that_goes_silent_mid_poem_as_partial, data::make(all_strategies),
@@ -524,8 +535,9 @@ BOOST_AUTO_TEST_CASE(json_holds_every_task_and_the_totals) {
     BOOST_TEST(tasks[1].at("error").get<std::string>() == "connect: Connection refused");
     BOOST_TEST(tasks[2].at("error").get<std::string>() == "recv: Connection reset by peer");
     BOOST_TEST(tasks[3].at("error").get<std::string>() == "recv: Connection reset by peer");
-    // ecstasy.txt in 11 chunks 10 ms apart.
-    BOOST_TEST(tasks[0].at("last_byte").get<double>() - tasks[0].at("first_byte").get<double>() >= 0.09);
+    // ecstasy.txt in 11 chunks 10 ms apart: its last byte no earlier than 10 pauses after the run began
+    // (and so after the connect began). Not from the first byte, which may be read late.
+    BOOST_TEST(tasks[0].at("last_byte").get<double>() >= 0.1);
 
     const json& totals = report.at("totals");
     std::set<std::string> keys;
@@ -540,11 +552,12 @@ BOOST_AUTO_TEST_CASE(json_holds_every_task_and_the_totals) {
     BOOST_TEST(totals.at("partial").get<std::size_t>() == 2U);
     BOOST_TEST(totals.at("failed").get<std::size_t>() == 1U);
     BOOST_TEST(totals.at("bytes").get<std::size_t>() == 2667U + 100U + 100U + 551U);
-    BOOST_TEST(wall >= 0.09);
+    BOOST_TEST(wall >= 0.1);
     BOOST_TEST(wall <= run.took.count());
-    BOOST_TEST(totals.at("cpu_user").get<double>() >= 0.0);
-    BOOST_TEST(totals.at("cpu_sys").get<double>() >= 0.0);
-    BOOST_TEST(totals.at("cpu_user").get<double>() + totals.at("cpu_sys").get<double>() <= run.took.count());
+    // Measured, not left at zero; and one thread (the default strategy) cannot use more CPU than time.
+    const double cpu = totals.at("cpu_user").get<double>() + totals.at("cpu_sys").get<double>();
+    BOOST_TEST(cpu > 0.0, totals.dump());
+    BOOST_TEST(cpu <= run.took.count(), totals.dump());
     const auto peak = totals.at("peak_memory_bytes").get<std::size_t>();
     constexpr std::size_t megabyte = 1 << 20;
     BOOST_TEST(peak > megabyte, peak);         // any process holds more than 1 MB

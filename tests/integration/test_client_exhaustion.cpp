@@ -34,6 +34,7 @@
 #include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using namespace poetry::test;
@@ -130,7 +131,8 @@ const std::string no_fds_error = "connect: Too many open files";
 /// How long a run with 2,000 dead addresses may take from the outside: the timeout, plus slack for a
 /// loaded 2-core machine. Measured on 2 idle cores: 1.07 to 1.13 s (the client's own wall 1.04 to
 /// 1.11 s, asio the slowest); with six busy loops beside it (load 8): 1.17 to 1.56 s. Each run prints
-/// its figures (--log_level=message).
+/// its figures (--log_level=message). A measurement: checked in the plain build only (a client whose
+/// timeout never fires is still caught everywhere, killed after run_program's 60 s).
 constexpr double few_seconds = client_timeout + 5.0;
 
 enum class Kind { healthy, refused, accepted_silent, unaccepted_silent };
@@ -251,10 +253,11 @@ void check_every_task(const Scene& scene, const json& report, const std::filesys
         ++errors[kind][task.at("error").get<std::string>()];
         switch (kind) {
             case Kind::refused:
-                // Refused at once, not after the timeout.
+                // Refused at once, not after the timeout (the error says which, in every build; how soon
+                // is a measurement).
                 BOOST_TEST(task.at("connected").is_null(), context);
                 if (!one_at_a_time) {
-                    BOOST_TEST(finished < client_timeout, context);
+                    POETRY_TEST_TIMING(finished < client_timeout, context);
                 }
                 break;
             case Kind::accepted_silent:
@@ -371,7 +374,7 @@ BOOST_DATA_TEST_CASE(two_thousand_dead_addresses_are_each_reported_within_second
     BOOST_TEST(run.status == 1, outline(run));
     BOOST_TEST(run.err.empty(), outline(run));
     BOOST_TEST(run.took.count() >= client_timeout, outline(run));
-    BOOST_TEST(run.took.count() < few_seconds, outline(run));
+    POETRY_TEST_TIMING(run.took.count() < few_seconds, outline(run));
     const json report = report_of(run);
     check_totals(report, healthy_poems.size(), dead_count);
     check_every_task(scene, report, saved.path(), false);
@@ -398,7 +401,7 @@ BOOST_AUTO_TEST_CASE(nonblocking_reports_them_too_but_one_at_a_time) {
     BOOST_TEST(run.status == 1, outline(run));
     BOOST_TEST(run.err.empty(), outline(run));
     BOOST_TEST(run.took.count() >= 2 * client_timeout, outline(run));
-    BOOST_TEST(run.took.count() < 2 * client_timeout + few_seconds, outline(run));
+    POETRY_TEST_TIMING(run.took.count() < 2 * client_timeout + few_seconds, outline(run));
     const json report = report_of(run);
     check_totals(report, healthy_poems.size(), refused_count + 2);
     check_every_task(scene, report, saved.path(), true);
@@ -418,7 +421,7 @@ BOOST_DATA_TEST_CASE(select_refuses_two_thousand_addresses_in_one_line_before_an
                       std::to_string(dead_count + healthy_poems.size()) + " downloads at once need fds",
                   false, outline(run));
     BOOST_TEST(run.err.find("use --selector epoll") != std::string::npos, outline(run));
-    BOOST_TEST(run.took.count() < few_seconds, outline(run));
+    POETRY_TEST_TIMING(run.took.count() < few_seconds, outline(run));
     BOOST_TEST(scene.accepted_silent().queued() == 0U, "a download started");
 }
 
@@ -441,7 +444,7 @@ BOOST_DATA_TEST_CASE(without_room_for_the_fds_it_warns_and_fails_the_rest_with_t
     BOOST_TEST(run.err.find("but the limit is 256 (the hard limit, see ulimit -Hn)") != std::string::npos,
                outline(run));
     BOOST_TEST(count(run.err, "\n") == 1U, outline(run));
-    BOOST_TEST(run.took.count() < few_seconds, outline(run));
+    POETRY_TEST_TIMING(run.took.count() < few_seconds, outline(run));
 
     const json report = report_of(run);
     const json& tasks = report.at("tasks");

@@ -27,6 +27,8 @@
 #include "poetry/detail/syscall.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/process_stats.hpp"
+#include "support/tcp_state.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using namespace poetry::test;
@@ -51,6 +53,18 @@ std::uint64_t summary_count(const std::string& out, const std::string& label) {
         BOOST_FAIL("no summary with '" << label << "' at the end of the server's output:\n" << out);
     }
     return std::stoull(summary.substr(at + label.size()));
+}
+
+/// Everything `socket` receives until the server ends the stream (10 s of silence fail the test).
+std::string read_to_end(net::Socket& socket) {
+    std::error_code ec;
+    socket.set_receive_timeout(std::chrono::seconds(10), ec);
+    std::string received;
+    std::byte buffer[4096];
+    while (const std::size_t n = socket.recv(buffer)) {
+        received.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    return received;
 }
 
 /// One of many clients read together: what it got and how its connection ended.
@@ -120,7 +134,8 @@ BOOST_DATA_TEST_CASE(under_ulimit_64_all_two_hundred_clients_are_served_and_the_
     auto reading = std::async(std::launch::async, read_until_all_end, std::ref(readers), started + 60s);
 
     // Once the server is out of fds, the first wave is being served for about a second: nothing else
-    // is there to do, so the server's CPU in that time is what waiting for fds costs.
+    // is there to do, so the server's CPU in that time is what waiting for fds costs. The sleep is the
+    // measurement's window, not a wait for the server.
     BOOST_REQUIRE_MESSAGE(server.wait_for_error("out of file descriptors"), server.err());
     const double cpu_before = cpu_seconds(server.pid());
     std::this_thread::sleep_for(800ms);
@@ -139,7 +154,9 @@ BOOST_DATA_TEST_CASE(under_ulimit_64_all_two_hundred_clients_are_served_and_the_
         }
     }
     BOOST_TEST(served == readers.size());
-    BOOST_TEST(waiting_cpu < 0.1, "server CPU while out of fds: " << waiting_cpu << " s in 0.8 s");
+    // A measurement (plain build only): 0.00 to 0.01 s on 2 idle cores; an accept loop that spun on
+    // EMFILE would take most of the 0.8 s.
+    POETRY_TEST_TIMING(waiting_cpu < 0.1, "server CPU while out of fds: " << waiting_cpu << " s in 0.8 s");
     BOOST_TEST(server.running());
     BOOST_TEST(server.stop() == 0);
     BOOST_TEST(summary_count(server.out(), "served ") == served);
@@ -164,7 +181,8 @@ BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and
     const std::size_t resident_before = resident_kb(server.pid());
     reset_peak_resident(server.pid());
     net::Socket idle = net::connect(net::Address("127.0.0.1", server.port()));  // never reads
-    std::this_thread::sleep_for(300ms);  // the server fills the idle client's buffers and waits
+    BOOST_REQUIRE_MESSAGE(wait_until([&] { return peer_cannot_send_more(idle); }),
+                          "the server's send buffer for the idle client was not full within 10 s");
 
     std::vector<std::future<Download>> others;
     for (int i = 0; i < 3; ++i) {
@@ -188,7 +206,10 @@ BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and
             resident_peak < resident_before + 16 * 1024,
             "resident " << resident_before << " kB before the idle client, peak " << resident_peak << " kB");
     }
-    BOOST_TEST(slowest < 10.0);
+    // A measurement (plain build only): 0.3 to 0.4 s on 2 idle cores, about twice one download alone.
+    // A server that stalled on the idle client would not finish the others at all (their 10 s of
+    // patience, checked above in every build).
+    POETRY_TEST_TIMING(slowest < 10.0, "the slowest of the 3 others took " << slowest << " s");
     BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: 100 MB, delay 0, " << mode
                                   << ", one client never reads: 3 others took at most " << slowest
                                   << " s (one alone " << alone_s << " s); server resident " << resident_before
@@ -254,19 +275,24 @@ BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_serv
     BOOST_TEST(flooded == 100U << 20);
     BOOST_TEST(flooders_poem == poem);
     // On schedule although the flood shares the server, the flooder's own poem too: the last of 6
-    // chunks 5 delays after the connect. (blocking serves the others after the flooder: no schedule.)
+    // chunks 5 delays after the connect. Never early, exactly, in every build; how late is a
+    // measurement, in the plain build only (and blocking serves the others after the flooder, on no
+    // schedule of theirs).
     const auto flooders_last = Clock::now() - flood_started;
+    BOOST_TEST((flooders_last >= 5 * delay), "the flooder's poem took " << seconds(flooders_last) << " s");
     if (!blocking) {
-        BOOST_TEST((flooders_last < 5 * delay + 2s),
-                   "the flooder's poem took " << seconds(flooders_last) << " s");
+        POETRY_TEST_TIMING((flooders_last < 5 * delay + 2s),
+                           "the flooder's poem took " << seconds(flooders_last) << " s");
     }
     for (auto& other : others) {
         const Download got = other.get();
         BOOST_TEST(got.bytes == poem);
+        BOOST_TEST_REQUIRE(!got.pieces.empty());
+        BOOST_TEST((got.last_byte() - got.connect_started >= 5 * delay));
         if (!blocking) {
-            BOOST_TEST((got.last_byte() - got.connect_started < 5 * delay + 2s),
-                       "the last chunk came " << seconds(got.last_byte() - got.connect_started)
-                                              << " s after the connect");
+            POETRY_TEST_TIMING((got.last_byte() - got.connect_started < 5 * delay + 2s),
+                               "the last chunk came " << seconds(got.last_byte() - got.connect_started)
+                                                      << " s after the connect");
         }
     }
     const std::size_t resident_peak = peak_resident_kb(server.pid());
@@ -293,21 +319,35 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
     const int connections = full ? 20000 : 5000;
     const auto over = full ? 60s : 15s;
     const std::string poem = read_file(alla_sera);
-    // 6 chunks 50 ms apart: a client dropped after its first chunk is 250 ms from the poem's end, so
-    // a client thread descheduled on a loaded machine does not turn a drop into a served poem.
+    // 6 chunks 50 ms apart: a client dropped after its first chunk is 250 ms from the poem's end.
     RunningServer server({"--mode", mode, "--num-bytes", "100", "--delay", "0.05", alla_sera});
-    BOOST_REQUIRE(download(server.port()).bytes == poem);  // the baseline includes a first client's traces
-    // The server closes that client's socket just after sending its FIN, which the download has seen:
-    // take the baseline once it has (a one-fd leak must still show, so no "<=" at the end).
-    std::size_t fds_before = open_fds(server.pid());
-    for (const auto until = Clock::now() + 500ms; Clock::now() < until; std::this_thread::sleep_for(20ms)) {
-        fds_before = std::min(fds_before, open_fds(server.pid()));
+    const auto endpoint = net::Endpoint::numeric("127.0.0.1", server.port());
+    {
+        // The baseline includes a first client's traces. The server closes that client's socket just
+        // after sending its FIN: take the baseline once it has (a one-fd leak must still show, so no
+        // "<=" at the end).
+        net::Socket first = net::connect(net::Address("127.0.0.1", server.port()));
+        BOOST_REQUIRE(read_to_end(first) == poem);
+        BOOST_REQUIRE_MESSAGE(wait_until([&] {
+                                  const auto server_end = peer_end(first);
+                                  return !server_end || server_end->closed_by_its_owner();
+                              }),
+                              "the server still held its end of a finished connection after 10 s");
     }
+    const std::size_t fds_before = open_fds(server.pid());
     const std::size_t resident_before = resident_kb(server.pid());
     const double cpu_before = cpu_seconds(server.pid());
 
+    // How the server counts a client that leaves mid-poem depends on how much of the poem it has sent
+    // by then: it notices only when a send fails, which is the second chunk after a FIN (the first is
+    // answered with a reset) or the first after a reset. A client that leaves having seen at most 300
+    // bytes (3 chunks; a 4th may be on its way) leaves 2 chunks or more unsent: the server counts it
+    // dropped. One that a loaded machine held up until it had seen more ("late") leaves 1 or 2 chunks
+    // for the server to send, and the server may count it dropped or served.
+    constexpr std::size_t surely_dropped_below = 301;
     std::atomic<std::size_t> whole{0};
     std::atomic<std::size_t> dropped{0};
+    std::atomic<std::size_t> late{0};
     std::atomic<std::size_t> failed{0};
     std::mutex failure_lock;
     std::string first_failure;
@@ -322,7 +362,6 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
     // threads have a slot every 384 ms, more than the 250 ms a whole poem takes.
     constexpr int threads = 128;
     const auto spacing = std::chrono::duration_cast<Clock::duration>(over) / connections;
-    const auto endpoint = net::Endpoint::numeric("127.0.0.1", server.port());
     const auto start = Clock::now();
     std::vector<std::thread> clients;
     for (int t = 0; t < threads; ++t) {
@@ -343,6 +382,14 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
                 while ((n = socket.recv(buffer, ec)) > 0) {
                     got.append(reinterpret_cast<const char*>(buffer), n);
                     if (drop) {
+                        // And what else has arrived, without waiting: what this client has seen when
+                        // it leaves tells how the server counts it (above).
+                        while ((n = socket.recv(buffer, ec, MSG_DONTWAIT)) > 0) {
+                            got.append(reinterpret_cast<const char*>(buffer), n);
+                        }
+                        if (poetry::detail::is_would_block(ec)) {
+                            ec.clear();
+                        }
                         break;
                     }
                 }
@@ -350,12 +397,12 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
                     // A client to drop that was itself held up until the poem's end got it whole, and
                     // the server counts it served: so does the test.
                     ++whole;
-                } else if (drop && !ec && !got.empty()) {
+                } else if (drop && !ec && !got.empty() && poem.starts_with(got)) {
                     if (i % 6 == 0) {  // leave with a reset instead of a FIN
                         const linger abort{1, 0};
                         ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
                     }
-                    ++dropped;
+                    ++(got.size() < surely_dropped_below ? dropped : late);
                 } else {
                     fail("connection " + std::to_string(i) + " got " + std::to_string(got.size()) + " bytes" +
                          (ec ? ", then " + ec.message() : std::string()));
@@ -368,13 +415,10 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
     }
     const double took = seconds(Clock::now() - start);
     BOOST_TEST(failed == 0U, failed << " connections failed, the first: " << first_failure);
-    BOOST_TEST(whole + dropped == static_cast<std::size_t>(connections));
+    BOOST_TEST(whole + dropped + late == static_cast<std::size_t>(connections));
 
-    // The server notices the last drops at its next chunk: give it a moment to close them.
-    const auto deadline = Clock::now() + 5s;
-    while (open_fds(server.pid()) != fds_before && Clock::now() < deadline) {
-        std::this_thread::sleep_for(20ms);
-    }
+    // The server notices the last drops at its next chunks, 50 ms apart: wait until it has closed them.
+    wait_until([&] { return open_fds(server.pid()) == fds_before; });
     const std::size_t fds_after = open_fds(server.pid());
     const std::size_t resident_after = resident_kb(server.pid());
     const double cpu = cpu_seconds(server.pid()) - cpu_before;
@@ -385,13 +429,18 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
                                                                             << resident_after << " kB after");
     }
     BOOST_TEST(server.stop() == 0);
-    BOOST_TEST(summary_count(server.out(), "served ") == whole + 1);
-    BOOST_TEST(summary_count(server.out(), "dropped ") == dropped);
+    // Every connection (and the first client) counted once; the whole ones served, the early drops
+    // dropped, and each late drop either.
+    const std::uint64_t served_by_server = summary_count(server.out(), "served ");
+    const std::uint64_t dropped_by_server = summary_count(server.out(), "dropped ");
+    BOOST_TEST(served_by_server + dropped_by_server == static_cast<std::uint64_t>(connections) + 1);
+    BOOST_TEST(served_by_server >= whole + 1);
+    BOOST_TEST(dropped_by_server >= dropped);
     BOOST_TEST_MESSAGE(std::fixed << std::setprecision(2) << "figure: churn, " << mode << ": " << connections
-                                  << " connections in " << took << " s, " << dropped
-                                  << " dropped mid-poem; server fds " << fds_before << " before, "
-                                  << fds_after << " after; resident " << resident_before << " kB before, "
-                                  << resident_after << " kB after; CPU " << cpu << " s");
+                                  << " connections in " << took << " s, " << dropped + late
+                                  << " dropped mid-poem (" << late << " late); server fds " << fds_before
+                                  << " before, " << fds_after << " after; resident " << resident_before
+                                  << " kB before, " << resident_after << " kB after; CPU " << cpu << " s");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,6 +21,7 @@
 
 #include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using namespace poetry::test;
@@ -150,8 +151,9 @@ BOOST_DATA_TEST_CASE(a_faulty_download_is_reported_and_the_healthy_one_is_byte_e
         run_client({"--strategy", strategy, "--ports-file", setup.ports_file, "--timeout", "1", "--json",
                     "--output-dir", saved.string()});
 
-    // Within the timeout (only hang-after waits for it) plus slack, and no crash: 1 for a cut, 0 else.
-    BOOST_TEST(run.took.count() < client_timeout + slack, run);
+    // No crash: 1 for a cut, 0 else. Within the timeout (only hang-after waits for it) plus slack, in the
+    // plain build (a measurement); a client that never ends is killed after 60 s in every build.
+    POETRY_TEST_TIMING(run.took.count() < client_timeout + slack, run);
     BOOST_TEST_REQUIRE((run.status == 0 || run.status == 1), run);
     BOOST_TEST(run.status == (fault.truncates ? 1 : 0), run);
 
@@ -227,7 +229,7 @@ BOOST_AUTO_TEST_CASE(the_same_seed_faults_the_same_connections_on_a_fresh_server
             server_args({"--fault-rate", "0.5", "--seed", "7", "--close-after", "100"}, {faulty_poem}));
         const ProgramRun run = run_client({"--strategy", "blocking", "--ports-file", server.ports_file().string(),
                                           "--connections", "10", "--timeout", "1", "--json"});
-        BOOST_TEST(run.took.count() < client_timeout + slack, run);
+        POETRY_TEST_TIMING(run.took.count() < client_timeout + slack, run);
         const json report = report_of(run);
         BOOST_TEST_REQUIRE(report.at("tasks").size() == 10U, run);
         const std::set<int> failed = failed_tasks(report);

@@ -18,6 +18,7 @@
 #include "integration/bad_input.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/timing.hpp"
 
 using namespace std::chrono_literals;
 using namespace poetry::test;
@@ -31,7 +32,8 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> modes{"async", "threaded", "blocking"};
 const std::string alla_sera = poem_path("alla_sera.txt");  // 551 bytes
 
-/// Generous: timing checks have exact lower bounds and loose upper ones, for a loaded 2-core machine.
+/// Timing checks have exact lower bounds in every build, and loose upper ones for a loaded 2-core
+/// machine, in the plain build only (support/timing.hpp).
 constexpr auto late_slack = 3s;
 
 /// How a reading ended.
@@ -49,13 +51,19 @@ struct Reading {
     std::string error;
 };
 
-/// Reads from `socket` (connected at `started`) until end of stream, an error, or `patience` of silence.
-Reading read_all(net::Socket& socket, Clock::time_point started, std::chrono::milliseconds patience = 10s) {
+/// Reads from `socket` (connected at `started`) until end of stream, an error, or `patience` of silence;
+/// but until `expected` bytes have come, silence ends it only after 10 s (a server held up on a loaded
+/// machine is not a silent one).
+Reading read_all(net::Socket& socket, Clock::time_point started, std::chrono::milliseconds patience = 10s,
+                 std::size_t expected = 0) {
     Reading got;
     got.started = started;
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(patience).count();
-    const timeval timeout{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-    ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    const auto set_patience = [&socket](std::chrono::milliseconds wait) {
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+        const timeval timeout{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+        ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    };
+    set_patience(expected > 0 ? 10s : patience);
     std::byte buffer[65536];
     for (;;) {
         std::error_code ec;
@@ -78,14 +86,18 @@ Reading read_all(net::Socket& socket, Clock::time_point started, std::chrono::mi
             got.first_byte = got.ended;
         }
         got.last_byte = got.ended;
+        const bool had_less = got.bytes.size() < expected;
         got.bytes.append(reinterpret_cast<const char*>(buffer), n);
+        if (had_less && got.bytes.size() >= expected) {
+            set_patience(patience);
+        }
     }
 }
 
-Reading download(std::uint16_t port, std::chrono::milliseconds patience = 10s) {
+Reading download(std::uint16_t port, std::chrono::milliseconds patience = 10s, std::size_t expected = 0) {
     const auto started = Clock::now();
     net::Socket socket = net::connect(net::Address("127.0.0.1", port));
-    return read_all(socket, started, patience);
+    return read_all(socket, started, patience, expected);
 }
 
 /// The server's -v lines for one session with faults: "Sent N bytes (chunk K) to PEER (due +T s)".
@@ -151,8 +163,9 @@ BOOST_DATA_TEST_CASE(hang_after_goes_silent_until_the_client_leaves_or_the_serve
                           alla_sera, alla_sera});
     const std::string first_120 = read_file(alla_sera).substr(0, 120);
 
-    // One client leaves during the hang: the server notices and ends the session.
-    Reading leaver = download(server.port(0), 200ms);
+    // One client leaves during the hang (after 200 ms of silence that follow the 120 bytes, which is the
+    // point of the test): the server notices and ends the session.
+    Reading leaver = download(server.port(0), 200ms, 120);
     BOOST_TEST((leaver.end == End::timed_out), leaver.error);
     BOOST_TEST(leaver.bytes == first_120);
     BOOST_TEST(server.wait_for_output("hung by --hang-after after 120 of 551 bytes in "), server.out());
@@ -161,7 +174,7 @@ BOOST_DATA_TEST_CASE(hang_after_goes_silent_until_the_client_leaves_or_the_serve
     // The other stays: silence, yet the connection is open, and the stop still ends everything at once.
     const auto started = Clock::now();
     net::Socket stayer = net::connect(net::Address("127.0.0.1", server.port(1)));
-    const Reading got = read_all(stayer, started, 300ms);
+    const Reading got = read_all(stayer, started, 300ms, 120);
     BOOST_TEST((got.end == End::timed_out), got.error);
     BOOST_TEST(got.bytes == first_120);
     std::byte probe[16];
@@ -171,8 +184,8 @@ BOOST_DATA_TEST_CASE(hang_after_goes_silent_until_the_client_leaves_or_the_serve
                "the hung connection is not open: " << ec.message());
 
     const auto stopping = Clock::now();
-    BOOST_TEST(server.stop() == 0);
-    BOOST_TEST((Clock::now() - stopping < 2s));
+    BOOST_TEST(server.stop() == 0);  // within 10 s, or -1, in every build
+    POETRY_TEST_TIMING((Clock::now() - stopping < late_slack));
     BOOST_TEST(server.out().find(": until the server stopped") != std::string::npos, server.out());
     const std::string summary = last_line(server.out());
     BOOST_TEST(summary.find("faults on 2 of 2 connections: hang-after 2") != std::string::npos, summary);
@@ -185,7 +198,7 @@ BOOST_DATA_TEST_CASE(first_byte_delay_holds_back_the_first_chunk, data::make(mod
     BOOST_TEST((got.end == End::end_of_stream), got.error);
     BOOST_TEST(got.bytes == read_file(alla_sera));
     BOOST_TEST((got.first_byte - got.started >= 300ms));
-    BOOST_TEST((got.first_byte - got.started < 300ms + late_slack));
+    POETRY_TEST_TIMING((got.first_byte - got.started < 300ms + late_slack));
     // The rest keeps its pace after the delayed start: 5 pauses of 10 ms after the first chunk.
     BOOST_TEST((got.last_byte - got.started >= 350ms));
 }
@@ -234,7 +247,7 @@ BOOST_DATA_TEST_CASE(jitter_keeps_every_pause_within_the_delay_plus_or_minus_s, 
     // The client saw the schedule: its last byte no earlier than the last chunk was due.
     const auto last_due = std::chrono::duration<double>(chunks.back().due);
     BOOST_TEST((got.last_byte - got.started >= last_due));
-    BOOST_TEST((got.last_byte - got.started < last_due + late_slack));
+    POETRY_TEST_TIMING((got.last_byte - got.started < last_due + late_slack));
 }
 
 BOOST_DATA_TEST_CASE(slow_close_holds_the_end_of_stream_after_the_last_byte, data::make(modes), mode) {
@@ -245,7 +258,7 @@ BOOST_DATA_TEST_CASE(slow_close_holds_the_end_of_stream_after_the_last_byte, dat
     BOOST_TEST(got.bytes == read_file(alla_sera));
     // 6 chunks, the last due 50 ms after the start; the FIN at least 0.3 s after that.
     BOOST_TEST((got.ended - got.started >= 350ms));
-    BOOST_TEST((got.ended - got.last_byte < 300ms + late_slack));
+    POETRY_TEST_TIMING((got.ended - got.last_byte < 300ms + late_slack));
     BOOST_TEST(server.wait_for_output("sent 551 bytes in"));
     BOOST_TEST(stop_and_summarize(server).find("faults on 1 of 1 connections: slow-close 1") !=
                std::string::npos);
