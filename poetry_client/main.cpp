@@ -66,7 +66,7 @@ void check_feasible(const client::ClientOptions& options,
             "): use --workers N");
     }
     if (!problems.empty()) {
-        throw client::UsageError(problems, false);
+        throw client::UsageError(problems);
     }
 }
 
@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
         for (const auto& report : reports) {
             ok = ok && report.all_complete();
         }
-        const auto differences = client::identity_differences(reports);
-        ok = ok && differences.empty();
+        const client::IdentityCheck identity = client::check_identity(reports);
+        ok = ok && (!several || identity.identical());
         if (options->json) {
             client::write_json(std::cout, reports, several,
                                options->chunk_times ? std::span<const client::RunLog>(logs)
@@ -175,13 +175,9 @@ int main(int argc, char** argv) {
         } else if (several) {
             std::cout << '\n';
             client::print_comparison(std::cout, reports);
-            if (differences.empty()) {
-                std::cout << "Identity check: every strategy received byte-identical poems\n";
-            } else {
-                std::cout << "Identity check FAILED:\n";
-                for (const auto& difference : differences) {
-                    std::cout << "  " << difference << '\n';
-                }
+            std::cout << "Identity check: " << identity.verdict(downloads.size()) << '\n';
+            for (const auto& difference : identity.differences) {
+                std::cout << "  " << difference << '\n';
             }
         }
         if (options->timeline_on_stdout()) {
@@ -203,10 +199,7 @@ int main(int argc, char** argv) {
         std::cout.flush();
         return ok ? 0 : 1;
     } catch (const client::UsageError& e) {
-        std::cerr << "poetry_client: " << e.what() << '\n';
-        if (e.show_usage()) {
-            std::cerr << client::usage();
-        }
+        std::cerr << "poetry_client: " << e.what() << "; try --help\n";
         return 2;
     } catch (const client::InputError& e) {
         std::cerr << "poetry_client: " << e.what() << '\n';

@@ -1,11 +1,10 @@
 #include "options.hpp"
 
-#include <cxxopts.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <ostream>
 
+#include "command_line.hpp"
 #include "poetry/selectors/selector.hpp"
 
 namespace poetry::client {
@@ -18,6 +17,22 @@ constexpr const char* description =
     "A poem ends when the server closes the connection. Only with --ports-file, which carries each\n"
     "poem's size, is a poem cut short by a clean close reported as partial; otherwise it looks like a\n"
     "short poem.\n";
+
+/// "callbacks, futures and coroutines": the strategies for which `applies` holds.
+template <class Predicate>
+std::string names_of(Predicate applies) {
+    std::vector<std::string_view> names;
+    for (const auto& strategy : strategies()) {
+        if (applies(strategy)) {
+            names.push_back(strategy.name);
+        }
+    }
+    std::string text;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + std::string(names[i]);
+    }
+    return text;
+}
 
 std::string strategy_list() {
     std::string names;
@@ -67,8 +82,7 @@ std::size_t parse_count(const std::string& text, std::size_t max, const std::str
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < 1 ||
         value > max) {
-        throw UsageError(flag + ": \"" + text + "\" is not a whole number from 1 to " + std::to_string(max),
-                         false);
+        throw UsageError(flag + ": \"" + text + "\" is not a whole number from 1 to " + std::to_string(max));
     }
     return value;
 }
@@ -78,8 +92,7 @@ Seconds parse_seconds(const std::string& text, const std::string& flag) {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
         value <= 0 || value > 86400) {
-        throw UsageError(flag + ": \"" + text + "\" is not a number of seconds above 0 and up to 86400",
-                         false);
+        throw UsageError(flag + ": \"" + text + "\" is not a number of seconds above 0 and up to 86400");
     }
     return Seconds(value);
 }
@@ -95,7 +108,7 @@ std::string parse_selector(const std::string& text) {
         }
         known += ", " + std::string(name);
     }
-    throw UsageError("--selector: \"" + text + "\" is not one of " + known, false);
+    throw UsageError("--selector: \"" + text + "\" is not one of " + known);
 }
 
 }  // namespace
@@ -110,7 +123,7 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     try {
         parsed = parser.parse(argc, argv);
     } catch (const cxxopts::exceptions::exception& e) {
-        throw UsageError(e.what(), true);
+        throw UsageError(cli::plain_quotes(e.what()));
     }
     if (parsed.count("help") != 0) {
         out << parser.help();
@@ -121,13 +134,14 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
         return std::nullopt;
     }
 
+    cli::refuse_repeated<UsageError>(parsed, {"addresses"});
     ClientOptions options;
     if (parsed.count("addresses") != 0) {
         for (const auto& text : parsed["addresses"].as<std::vector<std::string>>()) {
             try {
                 options.addresses.push_back(net::Address::parse(text));
             } catch (const std::invalid_argument& e) {
-                throw UsageError(e.what(), false);
+                throw UsageError(e.what());
             }
         }
     }
@@ -136,21 +150,31 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     }
     if (parsed.count("wait") != 0) {
         if (!options.ports_file) {
-            throw UsageError("--wait waits for a --ports-file: give one", false);
+            throw UsageError("--wait waits for a --ports-file: give one");
         }
         options.wait = parse_seconds(parsed["wait"].as<std::string>(), "--wait");
     }
     if (options.addresses.empty() && !options.ports_file) {
-        throw UsageError("no address given: name at least one server address or a --ports-file", true);
+        throw UsageError("no address given: name at least one server address or a --ports-file");
     }
 
     options.strategy = parsed["strategy"].as<std::string>();
     if (options.strategy != "all" && find_strategy(options.strategy) == nullptr) {
-        throw UsageError("--strategy: \"" + options.strategy + "\" is not one of " + strategy_list(), false);
+        throw UsageError("--strategy: \"" + options.strategy + "\" is not one of " + strategy_list());
     }
     options.settings.selector = parse_selector(parsed["selector"].as<std::string>());
     options.connections = parse_count(parsed["connections"].as<std::string>(), 1'000'000, "--connections");
+    const StrategyInfo* strategy = find_strategy(options.strategy);  // null: all
+    if (parsed.count("selector") != 0 && strategy != nullptr && !strategy->uses_selector) {
+        throw UsageError("--selector applies to " + names_of([](const StrategyInfo& s) { return s.uses_selector; }) +
+                         " (or all), not to " + options.strategy);
+    }
     if (parsed.count("workers") != 0) {
+        if (strategy != nullptr && !strategy->uses_workers) {
+            throw UsageError("--workers applies to " +
+                             names_of([](const StrategyInfo& s) { return s.uses_workers; }) + " (or all), not to " +
+                             options.strategy);
+        }
         options.settings.workers = parse_count(parsed["workers"].as<std::string>(), 100'000, "--workers");
     }
     if (parsed.count("timeout") != 0) {
@@ -163,23 +187,22 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     options.json = parsed.count("json") != 0;
     options.quiet = parsed.count("quiet") != 0;
     if (options.json && options.print) {
-        throw UsageError("--json and --print cannot be used together: both write to stdout", false);
+        throw UsageError("--json and --print cannot be used together: both write to stdout");
     }
     if (parsed.count("timeline") != 0) {
         options.timeline = parsed["timeline"].as<std::string>();
         if (options.timeline->empty()) {
-            throw UsageError("--timeline: give a file name for the SVG, or - for text on stdout", false);
+            throw UsageError("--timeline: give a file name for the SVG, or - for text on stdout");
         }
     }
     if (options.json && options.timeline_on_stdout()) {
         throw UsageError(
             "--timeline - and --json cannot be used together: both write to stdout (give "
-            "--timeline a file name for the SVG)",
-            false);
+            "--timeline a file name for the SVG)");
     }
     options.chunk_times = parsed.count("chunk-times") != 0;
     if (options.chunk_times && !options.json) {
-        throw UsageError("--chunk-times adds the chunks to the --json report: use it with --json", false);
+        throw UsageError("--chunk-times adds the chunks to the --json report: use it with --json");
     }
     return options;
 }

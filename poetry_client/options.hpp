@@ -34,15 +34,10 @@ struct ClientOptions {
     [[nodiscard]] bool timeline_on_stdout() const noexcept { return timeline == "-"; }
 };
 
-/// A bad command line: what() is the one line for stderr; show_usage asks for the usage text too.
+/// A bad command line: what() is the one line for stderr, which main() follows with "; try --help".
 class UsageError : public std::runtime_error {
 public:
-    UsageError(const std::string& message, bool show_usage)
-        : std::runtime_error(message), show_usage_(show_usage) {}
-    [[nodiscard]] bool show_usage() const noexcept { return show_usage_; }
-
-private:
-    bool show_usage_;
+    using std::runtime_error::runtime_error;
 };
 
 /// Parses the command line. Returns nullopt when --help or --version was asked for and has been

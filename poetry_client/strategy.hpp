@@ -33,6 +33,7 @@ struct StrategyInfo {
     std::string_view summary;
     StrategyFunction run;
     bool uses_selector;  // runs on the library's event loop, so --selector applies
+    bool uses_workers;   // can run as a pool, so --workers applies
 };
 
 /// Every strategy, in the order `--strategy all` runs them.

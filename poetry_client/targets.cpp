@@ -25,6 +25,10 @@ bool process_exists(std::uint64_t pid) {
 
 std::vector<Target> read_ports_file(const std::filesystem::path& path) {
     const std::string where = "--ports-file " + path.string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw InputError(where + ": is a directory");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw InputError(where + ": cannot open it");

@@ -63,10 +63,7 @@ int main(int argc, char** argv) {
         log.summary(stats, std::chrono::steady_clock::now() - start, faults);
         return 0;
     } catch (const server::UsageError& e) {
-        std::cerr << "poetry_server: " << e.what() << '\n';
-        if (e.show_usage()) {
-            std::cerr << server::usage();
-        }
+        std::cerr << "poetry_server: " << e.what() << "; try --help\n";
         return 2;
     } catch (const server::PoemError& e) {
         std::cerr << "poetry_server: " << e.what() << '\n';

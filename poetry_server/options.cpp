@@ -1,13 +1,14 @@
 #include "options.hpp"
 
-#include <cxxopts.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <ostream>
 #include <random>
+
+#include "command_line.hpp"
 
 namespace poetry::server {
 namespace {
@@ -16,7 +17,8 @@ constexpr const char* description =
     "Streams each POEM to every client that connects, NUM-BYTES at a time with DELAY seconds between\n"
     "chunks, then closes the connection. Each poem gets its own port. --port, --num-bytes, --delay and\n"
     "the fault options take one value for all poems or one per poem (comma-separated or by repeating\n"
-    "the flag). The fault options make the server a faulty peer on demand, for testing clients.\n";
+    "the flag); in a fault's list, - (or none) leaves that poem without the fault. The fault options\n"
+    "make the server a faulty peer on demand, for testing clients.\n";
 
 cxxopts::Options make_parser() {
     cxxopts::Options parser("poetry_server", description);
@@ -74,8 +76,7 @@ Unsigned parse_whole(const std::string& text, Unsigned min, Unsigned max, const 
     if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < min ||
         value > max) {
         throw UsageError(what + ": \"" + text + "\" is not a whole number from " + std::to_string(min) +
-                             " to " + std::to_string(max),
-                         false);
+                             " to " + std::to_string(max));
     }
     return value;
 }
@@ -89,7 +90,7 @@ double parse_number(const std::string& text, double min, double max, const std::
         value < min || value > max) {
         char range[64];
         std::snprintf(range, sizeof(range), "%g to %g", min, max);
-        throw UsageError(what + ": \"" + text + "\" is not " + unit + " from " + range, false);
+        throw UsageError(what + ": \"" + text + "\" is not " + unit + " from " + range);
     }
     return value;
 }
@@ -115,8 +116,7 @@ std::vector<T> per_poem(const std::vector<T>& values, std::size_t poems, const s
         return std::vector<T>(poems, values.front());
     }
     throw UsageError(flag + " has " + std::to_string(values.size()) + " values for " + std::to_string(poems) +
-                         (poems == 1 ? " poem" : " poems") + ": give one value for all or one per poem",
-                     false);
+                         (poems == 1 ? " poem" : " poems") + ": give one value for all or one per poem");
 }
 
 /// A per-poem option (--num-bytes, --delay, the faults): each value read by `parse`, then one for
@@ -125,26 +125,40 @@ template <class Parse>
 auto per_poem_option(const cxxopts::ParseResult& parsed, const std::string& name, std::size_t poems,
                      Parse parse) {
     std::vector<decltype(parse(std::string{}))> values;
-    for (const auto& text : parsed[name].as<std::vector<std::string>>()) {
-        values.push_back(parse(text));
+    for (const auto& item : cli::list_items<UsageError>(parsed, name)) {
+        values.push_back(parse(item));
     }
     return per_poem(values, poems, "--" + name);
+}
+
+/// `parse` for a fault's list, where "-" or "none" leaves a poem without that fault.
+template <class Parse>
+auto or_none(Parse parse) {
+    return [parse](const std::string& item) -> std::optional<decltype(parse(item))> {
+        if (item == "-" || item == "none") {
+            return std::nullopt;
+        }
+        return parse(item);
+    };
 }
 
 /// The fault options as one FaultPlan per poem. Without --seed, one random seed serves every listener.
 std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::size_t poems) {
     std::vector<FaultPlan> plans(poems);
     bool any = false;
-    // Applies option `name`, if given, to every poem's plan through `set(plan, value)`.
+    // Applies option `name`, if given, to every poem's plan through `set(plan, value)`, but for the
+    // poems whose item is "-" or "none".
     const auto apply = [&](const std::string& name, auto parse, auto set) {
         if (parsed.count(name) == 0) {
             return;
         }
-        const auto values = per_poem_option(parsed, name, poems, parse);
+        const auto values = per_poem_option(parsed, name, poems, or_none(parse));
         for (std::size_t i = 0; i < poems; ++i) {
-            set(plans[i], values[i]);
+            if (values[i]) {
+                set(plans[i], *values[i]);
+                any = true;
+            }
         }
-        any = true;
     };
     constexpr auto bytes_max = std::numeric_limits<std::uint64_t>::max();
     apply("jitter", seconds("--jitter"), [](FaultPlan& plan, double value) { plan.jitter = value; });
@@ -163,8 +177,7 @@ std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::siz
     if (!any && (parsed.count("fault-rate") != 0 || parsed.count("seed") != 0)) {
         throw UsageError(std::string(parsed.count("seed") != 0 ? "--seed" : "--fault-rate") +
                              " needs a fault: --jitter, --size-jitter, --first-byte-delay, --close-after, "
-                             "--reset-after, --hang-after or --slow-close",
-                         false);
+                             "--reset-after, --hang-after or --slow-close");
     }
     const auto rates = per_poem_option(parsed, "fault-rate", poems, [](const std::string& text) {
         return parse_number(text, 0, 1, "--fault-rate", "a share");
@@ -190,7 +203,7 @@ Mode parse_mode(const std::string& text) {
     if (text == "blocking") {
         return Mode::blocking;
     }
-    throw UsageError("--mode: \"" + text + "\" is not one of async, threaded, blocking", false);
+    throw UsageError("--mode: \"" + text + "\" is not one of async, threaded, blocking");
 }
 
 }  // namespace
@@ -217,7 +230,7 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
     try {
         parsed = parser.parse(argc, argv);
     } catch (const cxxopts::exceptions::exception& e) {
-        throw UsageError(e.what(), true);
+        throw UsageError(cli::plain_quotes(e.what()));
     }
     if (parsed.count("help") != 0) {
         out << parser.help();
@@ -228,9 +241,12 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         return std::nullopt;
     }
 
+    cli::refuse_repeated<UsageError>(parsed, {"port", "num-bytes", "delay", "jitter", "size-jitter",
+                                              "first-byte-delay", "close-after", "reset-after", "hang-after",
+                                              "slow-close", "fault-rate", "seed", "poems"});
     ServerOptions options;
     if (parsed.count("poems") == 0) {
-        throw UsageError("no poem given: name at least one poem file", true);
+        throw UsageError("no poem given: name at least one poem file");
     }
     options.poems = parsed["poems"].as<std::vector<std::string>>();
     const std::size_t poems = options.poems.size();
@@ -238,16 +254,15 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
     std::vector<std::uint16_t> ports{0};
     if (parsed.count("port") != 0) {
         ports.clear();
-        for (const auto& text : parsed["port"].as<std::vector<std::string>>()) {
-            ports.push_back(parse_whole<std::uint16_t>(text, 0, 65535, "--port"));
+        for (const auto& item : cli::list_items<UsageError>(parsed, "port")) {
+            ports.push_back(parse_whole<std::uint16_t>(item, 0, 65535, "--port"));
         }
     }
     if (ports.size() == 1 && poems > 1 && ports.front() != 0) {
         // One port for several poems: consecutive ports from it.
         if (ports.front() + poems - 1 > 65535) {
             throw UsageError("--port " + std::to_string(ports.front()) + " with " + std::to_string(poems) +
-                                 " poems would need ports above 65535",
-                             false);
+                                 " poems would need ports above 65535");
         }
         for (std::size_t i = 1; i < poems; ++i) {
             ports.push_back(static_cast<std::uint16_t>(ports.front() + i));
@@ -263,7 +278,7 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
 
     options.iface = parsed["iface"].as<std::string>();
     if (options.iface.empty()) {
-        throw UsageError("--iface: the address is empty", false);
+        throw UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
     if (parsed.count("ports-file") != 0) {
@@ -275,7 +290,7 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
                                      std::numeric_limits<std::uint32_t>::max(), "--max-clients");
     }
     if (parsed.count("quiet") != 0 && parsed.count("verbose") != 0) {
-        throw UsageError("-q/--quiet and -v/--verbose cannot be used together", false);
+        throw UsageError("-q/--quiet and -v/--verbose cannot be used together");
     }
     options.verbosity = parsed.count("quiet") != 0     ? Verbosity::quiet
                         : parsed.count("verbose") != 0 ? Verbosity::verbose

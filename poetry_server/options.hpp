@@ -30,16 +30,10 @@ struct ServerOptions {
     Verbosity verbosity = Verbosity::normal;
 };
 
-/// A bad command line: what() is the one line for stderr; show_usage asks for the usage text too
-/// (for options that do not exist, a missing argument or no poem at all).
+/// A bad command line: what() is the one line for stderr, which main() follows with "; try --help".
 class UsageError : public std::runtime_error {
 public:
-    UsageError(const std::string& message, bool show_usage)
-        : std::runtime_error(message), show_usage_(show_usage) {}
-    [[nodiscard]] bool show_usage() const noexcept { return show_usage_; }
-
-private:
-    bool show_usage_;
+    using std::runtime_error::runtime_error;
 };
 
 /// The longest pause between chunks that --delay accepts (one day): larger values would overflow the

@@ -74,10 +74,11 @@ void write_json(std::ostream& out, std::span<const RunReport> reports, bool seve
         for (std::size_t i = 0; i < reports.size(); ++i) {
             runs.push_back(run_to_json(reports[i], log_of(i)));
         }
-        const auto differences = identity_differences(reports);
+        const IdentityCheck identity = check_identity(reports);
         document = {{"strategies", std::move(runs)},
-                    {"identical", differences.empty()},
-                    {"differences", differences}};
+                    {"identical", identity.identical()},
+                    {"identity", identity.verdict(reports.front().results.size())},
+                    {"differences", identity.differences}};
     } else {
         document = run_to_json(reports.front(), log_of(0));
     }

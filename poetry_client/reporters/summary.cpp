@@ -1,5 +1,6 @@
 #include "reporters/summary.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ostream>
 
@@ -37,31 +38,60 @@ void print_comparison(std::ostream& out, std::span<const RunReport> reports) {
     }
 }
 
-std::vector<std::string> identity_differences(std::span<const RunReport> reports) {
-    std::vector<std::string> differences;
+IdentityCheck check_identity(std::span<const RunReport> reports) {
+    IdentityCheck check;
     if (reports.empty()) {
-        return differences;
+        return check;
     }
     const std::size_t downloads = reports.front().results.size();
     for (std::size_t i = 0; i < downloads; ++i) {
-        const RunReport* reference = nullptr;
+        // The strategies grouped by the bytes they received for this download, in the order of the runs.
+        struct Group {
+            const std::string* bytes;
+            std::string strategies;
+        };
+        std::vector<Group> groups;
         for (const auto& report : reports) {
             const DownloadResult& result = report.results[i];
-            if (!result.complete()) {
-                continue;
-            }
-            if (reference == nullptr) {
-                reference = &report;
-            } else if (result.poem != reference->results[i].poem) {
-                differences.push_back("task " + std::to_string(result.task) + " (" +
-                                      result.address.to_string() + "): " + report.strategy + " received " +
-                                      std::to_string(result.poem.size()) + " bytes that differ from " +
-                                      reference->strategy + "'s " +
-                                      std::to_string(reference->results[i].poem.size()));
+            check.anything_received = check.anything_received || !result.poem.empty();
+            const std::string name = report.strategy + (result.complete() ? "" : " (" +
+                                                        std::string(to_string(result.status)) + ")");
+            const auto same = std::find_if(groups.begin(), groups.end(),
+                                           [&](const Group& group) { return *group.bytes == result.poem; });
+            if (same == groups.end()) {
+                groups.push_back({&result.poem, name});
+            } else {
+                same->strategies += ", " + name;
             }
         }
+        if (groups.size() < 2) {
+            continue;
+        }
+        const DownloadResult& first = reports.front().results[i];
+        std::string line = "task " + std::to_string(first.task) + " (" + first.address.to_string() + "): ";
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            const std::size_t size = groups[g].bytes->size();
+            // Equal sizes with other bytes: say so, or the line would read as no difference at all.
+            const bool same_size_as_another = std::any_of(groups.begin(), groups.end(), [&](const Group& other) {
+                return &other != &groups[g] && other.bytes->size() == size;
+            });
+            line += (g > 0 ? "; " : "") + std::to_string(size) + " bytes" +
+                    (same_size_as_another ? " (other bytes)" : "") + " from " + groups[g].strategies;
+        }
+        check.differences.push_back(std::move(line));
     }
-    return differences;
+    return check;
+}
+
+std::string IdentityCheck::verdict(std::size_t downloads) const {
+    if (!anything_received) {
+        return "nothing was received, so nothing is identical";
+    }
+    if (differences.empty()) {
+        return "every strategy received byte-identical poems";
+    }
+    return "strategies received different bytes for " + std::to_string(differences.size()) + " of " +
+           std::to_string(downloads) + (downloads == 1 ? " download" : " downloads");
 }
 
 }  // namespace poetry::client

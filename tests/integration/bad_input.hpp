@@ -1,6 +1,6 @@
 // What both programs promise for bad input, checked the same way in both integration suites: exit
-// status 2, nothing on stdout, one line on stderr that starts with the program's name (or, where
-// asked, the usage text as well).
+// status 2, nothing on stdout, one line on stderr that starts with the program's name, and for a
+// usage error ends with "; try --help".
 #pragma once
 
 #include <ostream>
@@ -24,7 +24,7 @@ inline std::size_t count(const std::string& text, const std::string& what) {
 struct BadInput {
     std::vector<std::string> args;
     std::string message;
-    bool usage = false;
+    bool usage = false;  // a usage error, whose line ends with a hint to --help (not a bad input file)
 };
 
 inline std::ostream& operator<<(std::ostream& out, const BadInput& input) {
@@ -42,10 +42,11 @@ inline void check_refused(const std::string& program, int status, const std::str
     BOOST_TEST(out.empty(), "something was printed on stdout: " << context);
     BOOST_TEST(err.starts_with(program + ": "), context);
     BOOST_TEST(err.find(message) != std::string::npos, context);
+    BOOST_TEST(count(err, "\n") == 1U, context);
+    BOOST_TEST(err.find("Usage:") == std::string::npos, "the whole help was printed: " << context);
+    BOOST_TEST(err.find("\u2018") == std::string::npos, "a typographic quote: " << context);
     if (usage) {
-        BOOST_TEST(err.find("Usage:") != std::string::npos, context);
-    } else {
-        BOOST_TEST(count(err, "\n") == 1U, context);
+        BOOST_TEST(err.ends_with("; try --help\n"), context);
     }
 }
 

@@ -591,6 +591,46 @@ BOOST_AUTO_TEST_CASE(strategy_all_prints_the_table_and_the_identity_check) {
     BOOST_TEST(lines.back() == "Identity check: every strategy received byte-identical poems");
 }
 
+BOOST_AUTO_TEST_CASE(strategy_all_says_which_strategies_received_which_bytes) {
+    // Half the connections are cut after 100 bytes; with this seed, some strategies' and not others'.
+    RunningServer server({"--num-bytes", "100", "--delay", "0", "--close-after", "100", "--fault-rate", "0.5",
+                          "--seed", "3", poem_path("science.txt")});
+    const ProgramRun run = run_client({"--strategy", "all", "-q", "--ports-file", server.ports_file().string()});
+    BOOST_TEST(run.status == 1, run);
+    const auto lines = lines_of(run.out);
+    BOOST_REQUIRE_GE(lines.size(), 2U);
+    BOOST_TEST(lines[lines.size() - 2] ==
+                   "Identity check: strategies received different bytes for 1 of 1 download",
+               run);
+    const std::string& difference = lines.back();
+    BOOST_TEST(difference.starts_with("  task 1 (127.0.0.1:" + std::to_string(server.port()) + "): "), run);
+    BOOST_TEST(difference.find("645 bytes from ") != std::string::npos, difference);
+    BOOST_TEST(difference.find("100 bytes from ") != std::string::npos, difference);
+    BOOST_TEST(difference.find(" (partial)") != std::string::npos, difference);
+    // Every strategy is named once.
+    for (const auto& name : all_strategies) {
+        BOOST_TEST(matches(difference, ".*[ :,]" + name + "( \\(partial\\))?(,|;|$).*"), name << ": " << difference);
+    }
+
+    const ProgramRun json_run =
+        run_client({"--strategy", "all", "--json", "--ports-file", server.ports_file().string()});
+    const json report = report_of(json_run);
+    BOOST_TEST(!report.at("identical").get<bool>());
+    BOOST_TEST(report.at("identity").get<std::string>() == "strategies received different bytes for 1 of 1 download");
+    BOOST_TEST(report.at("differences").size() == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(strategy_all_that_received_nothing_does_not_call_it_identical) {
+    RunningServer server({"--delay", "0", "--reset-after", "0", poem_path("science.txt")});
+    const ProgramRun run = run_client({"--strategy", "all", "-q", "--ports-file", server.ports_file().string()});
+    BOOST_TEST(run.status == 1, run);
+    BOOST_TEST(lines_of(run.out).back() == "Identity check: nothing was received, so nothing is identical", run);
+    const json report =
+        report_of(run_client({"--strategy", "all", "--json", "--ports-file", server.ports_file().string()}));
+    BOOST_TEST(!report.at("identical").get<bool>());
+    BOOST_TEST(report.at("differences").empty());
+}
+
 BOOST_AUTO_TEST_CASE(strategy_all_with_json_reports_every_run_and_the_identity_check) {
     RunningServer server(three_poems("0"));
     const ProgramRun run =
@@ -598,6 +638,7 @@ BOOST_AUTO_TEST_CASE(strategy_all_with_json_reports_every_run_and_the_identity_c
     BOOST_TEST_REQUIRE(run.status == 0, run);
     const json report = report_of(run);
     BOOST_TEST(report.at("identical").get<bool>());
+    BOOST_TEST(report.at("identity").get<std::string>() == "every strategy received byte-identical poems");
     BOOST_TEST(report.at("differences").empty());
     const json& runs = report.at("strategies");
     BOOST_REQUIRE_EQUAL(runs.size(), all_strategies.size());
@@ -785,7 +826,7 @@ BOOST_DATA_TEST_CASE(
         {{"1", "[::1"}, "invalid address \"[::1\""},
         {{"--connections", "0", "1"}, "--connections: \"0\" is not a whole number from 1 to 1000000"},
         {{"--connections", "many", "1"}, "--connections: \"many\" is not a whole number"},
-        {{"--workers", "0", "1"}, "--workers: \"0\" is not a whole number from 1 to 100000"},
+        {{"--strategy", "threads", "--workers", "0", "1"}, "--workers: \"0\" is not a whole number from 1 to 100000"},
         {{"--timeout", "0", "1"}, "--timeout: \"0\" is not a number of seconds above 0 and up to 86400"},
         {{"--timeout", "-1", "1"}, "--timeout: \"-1\""},
         {{"--timeout", "nan", "1"}, "--timeout: \"nan\""},
@@ -795,9 +836,17 @@ BOOST_DATA_TEST_CASE(
         {{"--selector", "kqueue", "1"}, "--selector: \"kqueue\" is not one of auto, select, poll, epoll"},
         {{"--json", "--print", "1"}, "--json and --print cannot be used together"},
         {{"--ports-file", "/nonexistent/ports.json"}, "--ports-file /nonexistent/ports.json: cannot open it"},
-        {{"--bogus", "1"}, "bogus", true},
+        {{"--bogus", "1"}, "Option 'bogus' does not exist", true},
         {{"1", "--strategy"}, "strategy", true},
         {{}, "no address given", true},
+        {{"--strategy", "threads", "--strategy", "asio", "1"}, "--strategy is given more than once", true},
+        {{"--strategy", "callbacks", "--workers", "2", "1"},
+         "--workers applies to processes and threads (or all), not to callbacks", true},
+        {{"--strategy", "threads", "--selector", "poll", "1"},
+         "--selector applies to callbacks, futures and coroutines (or all), not to threads", true},
+        {{"--wait", "1", "1"}, "--wait waits for a --ports-file: give one", true},
+        {{"--wait", "0", "--ports-file", "p.json"}, "--wait: \"0\" is not a number of seconds", true},
+        {{"--ports-file", POETRY_POEMS_DIR}, "--ports-file " POETRY_POEMS_DIR ": is a directory"},
     }),
     input) {
     check_bad_input(run_client(input.args), input.message, input.usage);
@@ -813,6 +862,10 @@ BOOST_AUTO_TEST_CASE(a_ports_file_that_is_not_a_list_of_listeners_exits_2_naming
         {"[{\"host\": \"127.0.0.1\", \"port\": 1}, {\"host\": \"127.0.0.1\", \"port\": 70000}]",
          "entry 2 needs"},
         {"[{\"host\": \"127.0.0.1\", \"port\": 1, \"bytes\": -5}]", "entry 1 needs"},
+        // No process can have this pid (above the largest pid_max): a crashed server's file.
+        {"[{\"host\": \"127.0.0.1\", \"port\": 1, \"pid\": 4194304}]",
+         "stale: the poetry_server that wrote it (pid 4194304) is not running"},
+        {"[{\"host\": \"127.0.0.1\", \"port\": 1, \"pid\": \"me\"}]", "entry 1: \"pid\" is not a process id"},
     };
     for (const auto& [content, message] : files) {
         BOOST_TEST_CONTEXT(content) {

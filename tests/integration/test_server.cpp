@@ -440,6 +440,7 @@ BOOST_DATA_TEST_CASE(
     bad_input_exits_2_with_one_line_and_starts_nothing,
     data::make(std::vector<BadInput>{
         {{}, "no poem given", true},
+        {{"--ports-file", POETRY_POEMS_DIR, poem_path("science.txt")}, "--ports-file " POETRY_POEMS_DIR ": is a directory"},
         {{"/nonexistent/poem.txt"}, "poem file /nonexistent/poem.txt: No such file or directory"},
         {{POETRY_POEMS_DIR}, "is a directory"},
         {{"--port", "70000", poem_path("science.txt")}, "--port: \"70000\" is not a whole number"},
@@ -454,8 +455,19 @@ BOOST_DATA_TEST_CASE(
          "--num-bytes has 3 values for 2 poems"},
         {{"--mode", "fast", poem_path("science.txt")}, "--mode: \"fast\""},
         {{"--max-clients", "0", poem_path("science.txt")}, "--max-clients: \"0\""},
-        {{"--bogus", poem_path("science.txt")}, "bogus", true},
+        {{"--bogus", poem_path("science.txt")}, "Option 'bogus' does not exist", true},
         {{poem_path("science.txt"), "--port"}, "port", true},
+        {{"--num-bytes", "10,", poem_path("science.txt")}, "--num-bytes: \"10,\" has an empty item", true},
+        {{"--num-bytes", ",10", poem_path("science.txt")}, "--num-bytes: \",10\" has an empty item", true},
+        {{"--delay", "0.1,,0.2", poem_path("science.txt")}, "--delay: \"0.1,,0.2\" has an empty item", true},
+        {{"--port", "0,", poem_path("science.txt")}, "--port: \"0,\" has an empty item", true},
+        {{"--mode", "async", "--mode", "threaded", poem_path("science.txt")},
+         "--mode is given more than once: give it once", true},
+        {{"-q", "--quiet", poem_path("science.txt")}, "--quiet is given more than once", true},
+        {{"--close-after", "-,-", poem_path("science.txt"), poem_path("ecstasy.txt"), "--seed", "1"},
+         "--seed needs a fault", true},
+        {{"--close-after", "x,-", poem_path("science.txt"), poem_path("ecstasy.txt")},
+         "--close-after: \"x\" is not a whole number", true},
         {{"-q", "-v", poem_path("science.txt")}, "cannot be used together"},
         {{poem_path("science.txt"), "/nonexistent/second.txt"}, "/nonexistent/second.txt"},
     }),
@@ -496,6 +508,121 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option_with_its_default_and_version_prints
     const Exited version = run_server_to_exit({"--version"});
     BOOST_TEST(version.status == 0);
     BOOST_TEST(version.out.starts_with("poetry_server "));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The ports file exists exactly while the server serves, so that a script never reads a stale one.
+BOOST_AUTO_TEST_SUITE(server_ports_file)
+
+BOOST_DATA_TEST_CASE(the_ports_file_is_gone_once_the_server_has_stopped,
+                     data::make(modes) * data::make({SIGTERM, SIGINT}), mode, signal) {
+    RunningServer server({"--mode", mode, "--delay", "0", poem_path("science.txt")});
+    const auto listed = nlohmann::json::parse(read_file(server.ports_file()));
+    BOOST_TEST(listed.at(0).at("pid").get<pid_t>() == server.pid());
+    BOOST_TEST(server.stop(signal) == 0);
+    BOOST_TEST(!std::filesystem::exists(server.ports_file()));
+    BOOST_TEST(last_line(server.out()).starts_with("Stopped after "));
+}
+
+BOOST_AUTO_TEST_CASE(the_ready_line_follows_the_listening_lines_with_every_address) {
+    RunningServer server({"--delay", "0", poem_path("science.txt"), poem_path("ecstasy.txt")});
+    const std::string ready = "Ready: 127.0.0.1:" + std::to_string(server.port(0)) + " 127.0.0.1:" +
+                              std::to_string(server.port(1)) + "\n";
+    BOOST_REQUIRE(server.wait_for_output(ready));
+    const std::string out = server.out();
+    BOOST_TEST(out.find(ready) > out.rfind("Serving "), out);
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_ports_file_of_a_crashed_server_is_replaced) {
+    const TempDir dir;
+    const auto ports_file = dir / "ports.json";
+    {
+        ChildProcess crashed({POETRY_SERVER_PATH, "--ports-file", ports_file.string(), poem_path("science.txt")},
+                             {});
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!std::filesystem::exists(ports_file) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(5ms);
+        }
+        BOOST_REQUIRE(std::filesystem::exists(ports_file));
+        crashed.signal(SIGKILL);  // no chance to remove its file
+        BOOST_REQUIRE(crashed.wait(10s).has_value());
+    }
+    BOOST_REQUIRE(std::filesystem::exists(ports_file));
+    const pid_t stale_pid = nlohmann::json::parse(read_file(ports_file)).at(0).at("pid").get<pid_t>();
+
+    ChildProcess next({POETRY_SERVER_PATH, "--ports-file", ports_file.string(), "--delay", "0",
+                       poem_path("science.txt")},
+                      {dir / "out", dir / "err", std::nullopt, std::nullopt});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    pid_t listed_pid = stale_pid;
+    while (listed_pid == stale_pid && next.running() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+        if (std::filesystem::exists(ports_file)) {
+            listed_pid = nlohmann::json::parse(read_file(ports_file)).at(0).at("pid").get<pid_t>();
+        }
+    }
+    BOOST_TEST(listed_pid == next.pid(), read_file(dir / "err"));
+    const auto port = nlohmann::json::parse(read_file(ports_file)).at(0).at("port").get<std::uint16_t>();
+    BOOST_TEST(download(port).bytes == read_file(poem_path("science.txt")));
+    next.signal(SIGTERM);
+    BOOST_TEST(next.wait(10s).value_or(-1) == 0);
+    BOOST_TEST(!std::filesystem::exists(ports_file));
+}
+
+BOOST_AUTO_TEST_CASE(a_path_that_is_not_a_free_ports_file_is_refused_and_left_alone) {
+    const TempDir dir;
+    // Anything but a ports file: never replaced.
+    const auto notes = dir / "notes.json";
+    std::ofstream(notes) << "{\"mine\": true}\n";
+    const Exited not_ports = run_server_to_exit({"--ports-file", notes.string(), poem_path("science.txt")});
+    BOOST_TEST(not_ports.status == 2);
+    BOOST_TEST(not_ports.err == "poetry_server: --ports-file " + notes.string() +
+                                    ": the file exists and is not a ports file; not replacing it\n");
+    BOOST_TEST(read_file(notes) == "{\"mine\": true}\n");
+
+    const Exited directory = run_server_to_exit({"--ports-file", dir.path().string(), poem_path("science.txt")});
+    BOOST_TEST(directory.status == 2);
+    BOOST_TEST(directory.err == "poetry_server: --ports-file " + dir.path().string() + ": is a directory\n");
+
+    // The file of a server that is still running.
+    RunningServer running({"--delay", "0", poem_path("science.txt")});
+    const std::string before = read_file(running.ports_file());
+    const Exited second =
+        run_server_to_exit({"--ports-file", running.ports_file().string(), poem_path("science.txt")});
+    BOOST_TEST(second.status == 2);
+    BOOST_TEST(second.err == "poetry_server: --ports-file " + running.ports_file().string() +
+                                 ": in use by the poetry_server running as pid " + std::to_string(running.pid()) +
+                                 "\n");
+    BOOST_TEST(read_file(running.ports_file()) == before);
+
+    const Exited unwritable =
+        run_server_to_exit({"--ports-file", (dir / "no-such-folder" / "ports.json").string(), poem_path("science.txt")});
+    BOOST_TEST(unwritable.status == 2);
+    BOOST_TEST(unwritable.err.ends_with("/ports.json: No such file or directory\n"), unwritable.err);
+}
+
+BOOST_DATA_TEST_CASE(a_log_that_cannot_be_written_is_reported_once_and_the_server_serves_on,
+                     data::make(modes), mode) {
+    const TempDir dir;
+    // /dev/full: every write fails (ENOSPC), as a full disk or a closed pipe would make it.
+    ChildProcess server({POETRY_SERVER_PATH, "--mode", mode, "--ports-file", (dir / "ports.json").string(),
+                         "--delay", "0", poem_path("science.txt")},
+                        {"/dev/full", dir / "err", std::nullopt, std::nullopt});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!std::filesystem::exists(dir / "ports.json") && server.running() &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    BOOST_REQUIRE(std::filesystem::exists(dir / "ports.json"));
+    const auto port = nlohmann::json::parse(read_file(dir / "ports.json")).at(0).at("port").get<std::uint16_t>();
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(download(port).bytes == read_file(poem_path("science.txt")));
+    }
+    server.signal(SIGTERM);
+    BOOST_TEST(server.wait(10s).value_or(-1) == 0);
+    BOOST_TEST(read_file(dir / "err") ==
+               "poetry_server: cannot write the log to stdout (No space left on device); serving on without it\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
