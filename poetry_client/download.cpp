@@ -11,6 +11,8 @@ std::string_view to_string(DownloadStatus status) noexcept {
             return "complete";
         case DownloadStatus::partial:
             return "partial";
+        case DownloadStatus::interrupted:
+            return "interrupted";
         case DownloadStatus::failed:
             break;
     }
@@ -66,6 +68,10 @@ void DownloadRecorder::end_of_stream(TimePoint at) {
 
 void DownloadRecorder::fail(std::string_view reason, TimePoint at) {
     finish(bytes() > 0 ? DownloadStatus::partial : DownloadStatus::failed, std::string(reason), at);
+}
+
+void DownloadRecorder::interrupt(TimePoint at) {
+    finish(DownloadStatus::interrupted, "interrupted", at);
 }
 
 void DownloadRecorder::finish(DownloadStatus status, std::string error, TimePoint at) {

@@ -28,9 +28,12 @@ struct Download {
     /// The poem's size when the addresses came from the server's ports file: the only way to tell a
     /// clean close mid-poem from the end of a poem.
     std::optional<std::size_t> expected_size;
+    /// The poem's name ("ecstasy"), when the ports file says which poem the address serves.
+    std::optional<std::string> name;
 };
 
-enum class DownloadStatus { complete, partial, failed };
+/// interrupted: the run was stopped (Ctrl-C, SIGTERM) before the download ended, with what it had.
+enum class DownloadStatus { complete, partial, failed, interrupted };
 
 std::string_view to_string(DownloadStatus status) noexcept;
 
@@ -68,6 +71,7 @@ public:
     [[nodiscard]] const Download& download() const noexcept { return download_; }
     [[nodiscard]] std::size_t bytes() const noexcept { return result_.poem.size(); }
     [[nodiscard]] bool done() const noexcept { return done_; }
+    [[nodiscard]] TimePoint started() const noexcept { return result_.started; }
 
     void connected(TimePoint at = Clock::now());
     void received(std::span<const std::byte> chunk, TimePoint at = Clock::now());
@@ -76,6 +80,8 @@ public:
     void end_of_stream(TimePoint at = Clock::now());
     /// The download failed: partial if some bytes came, failed if none. `reason` is one line.
     void fail(std::string_view reason, TimePoint at = Clock::now());
+    /// The run was stopped before this download ended: interrupted, with the bytes it has.
+    void interrupt(TimePoint at = Clock::now());
 
     /// The result, once done() (moved out: call once).
     DownloadResult take_result() noexcept { return std::move(result_); }

@@ -1,5 +1,6 @@
 // poetry_client: downloads poems from slow poetry servers with a strategy the user picks, and reports
-// what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed, 2 bad usage.
+// what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed or a result
+// could not be written, 2 bad usage or input, 128 + N stopped by signal N (after reporting).
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "fd_budget.hpp"
 #include "options.hpp"
 #include "reporters/json_report.hpp"
+#include "reporters/outputs.hpp"
 #include "reporters/poem_files.hpp"
 #include "reporters/progress.hpp"
 #include "reporters/summary.hpp"
@@ -73,7 +75,7 @@ void check_feasible(const client::ClientOptions& options,
 std::vector<client::Target> collect_targets(const client::ClientOptions& options) {
     std::vector<client::Target> targets;
     for (const auto& address : options.addresses) {
-        targets.push_back({address, std::nullopt});
+        targets.push_back({address, std::nullopt, std::nullopt});
     }
     if (options.ports_file) {
         auto listed = options.wait ? client::wait_for_ports_file(*options.ports_file, *options.wait)
@@ -95,13 +97,46 @@ std::ofstream open_timeline(const std::string& path) {
     return file;
 }
 
-/// Draws the runs into the file open_timeline opened. @throws InputError naming it if the write failed.
+/// Draws the runs into the file open_timeline opened. @throws OutputError naming it if the write failed.
 void write_timeline(std::ofstream& file, const std::string& path, std::span<const client::RunReport> reports,
                     std::span<const client::RunLog> logs) {
     client::write_timeline_svg(file, reports, logs);
     file.close();
     if (!file) {
-        throw client::InputError("--timeline " + path + ": cannot write it: " + std::strerror(errno));
+        throw client::OutputError("cannot write --timeline " + path + ": " + std::strerror(errno));
+    }
+}
+
+/// Everything after the runs: the reports, pictures and files the options ask for, all checked.
+/// @throws OutputError for a result that could not be written.
+void write_results(const client::ClientOptions& options, std::span<const client::Download> downloads,
+                   std::span<const client::RunReport> reports, std::span<const client::RunLog> logs,
+                   const client::IdentityCheck& identity, bool several, int stdout_errno) {
+    if (options.json) {
+        client::write_json(std::cout, reports, several,
+                           options.chunk_times ? logs : std::span<const client::RunLog>());
+    } else if (several) {
+        std::cout << '\n';
+        client::print_comparison(std::cout, reports);
+        std::cout << "Identity check: " << identity.verdict(downloads.size()) << '\n';
+        for (const auto& difference : identity.differences) {
+            std::cout << "  " << difference << '\n';
+        }
+    }
+    if (options.timeline_on_stdout()) {
+        client::write_timeline_text(std::cout, reports, logs);
+    }
+    client::check_written(std::cout, "to stdout", stdout_errno);
+    if (options.output_dir) {
+        for (const auto& report : reports) {
+            const auto dir = several ? *options.output_dir / report.strategy : *options.output_dir;
+            std::error_code ec;
+            std::filesystem::create_directories(dir, ec);
+            if (ec) {
+                throw client::OutputError("cannot write in " + dir.string() + ": " + ec.message());
+            }
+            client::save_poems(dir, report.results, downloads);
+        }
     }
 }
 
@@ -118,13 +153,10 @@ int main(int argc, char** argv) {
         const auto downloads = client::make_downloads(targets, options->connections);
         const auto chosen = chosen_strategies(options->strategy);
         check_feasible(*options, chosen, downloads.size());
+        // Every output is checked before the first download: a long run never ends in "cannot write".
+        client::check_stdout_open();
         if (options->output_dir) {
-            std::error_code ec;
-            std::filesystem::create_directories(*options->output_dir, ec);
-            if (ec) {
-                throw client::InputError("--output-dir " + options->output_dir->string() + ": " +
-                                         ec.message());
-            }
+            client::check_output_dir(*options->output_dir);
         }
         std::ofstream timeline_file;
         const bool timeline_svg = options->timeline && !options->timeline_on_stdout();
@@ -135,8 +167,17 @@ int main(int argc, char** argv) {
             std::cerr << "poetry_client: " << *warning << '\n';
         }
 
+        // Ctrl-C or SIGTERM during the downloads stops them, keeps what they have, and reports it all
+        // as usual; the exit status then says which signal (128 + N). A second one ends it at once.
+        // A stdout that can no longer be written (the reader of a pipe has gone) stops them too.
+        client::Interruption interruption;
+        const client::InterruptOnSignals interrupt_on_signals(interruption);
+        client::StrategySettings settings = options->settings;
+        settings.interruption = &interruption;
+
         const bool several = chosen.size() > 1;
-        client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json);
+        client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json,
+                                          [&interruption] { interruption.request(0); });
         // Chunk times only when asked: they cost memory with every chunk, and the runs measure their memory.
         std::optional<client::ChunkLog> chunk_log;
         if (options->records_chunks()) {
@@ -153,50 +194,32 @@ int main(int argc, char** argv) {
             if (chunk_log) {
                 chunk_log->start_run(downloads);
             }
-            reports.push_back(client::run_strategy(*strategy, downloads, options->settings, observer));
+            reports.push_back(client::run_strategy(*strategy, downloads, settings, observer));
             if (chunk_log) {
                 logs.push_back(chunk_log->take_run());
+            }
+            if (options->print && reports.size() == 1) {
+                // The first run's poems, before its summary line (poems on stdout, headers on stderr).
+                client::print_poems(std::cout, std::cerr, reports.back().results, downloads);
             }
             if (!options->json) {
                 std::cout << client::summary_line(reports.back()) << std::endl;
             }
+            if (interruption.requested()) {
+                break;  // the strategies after it do not start
+            }
         }
 
-        bool ok = true;
-        for (const auto& report : reports) {
-            ok = ok && report.all_complete();
-        }
         const client::IdentityCheck identity = client::check_identity(reports);
-        ok = ok && (!several || identity.identical());
-        if (options->json) {
-            client::write_json(std::cout, reports, several,
-                               options->chunk_times ? std::span<const client::RunLog>(logs)
-                                                    : std::span<const client::RunLog>());
-        } else if (several) {
-            std::cout << '\n';
-            client::print_comparison(std::cout, reports);
-            std::cout << "Identity check: " << identity.verdict(downloads.size()) << '\n';
-            for (const auto& difference : identity.differences) {
-                std::cout << "  " << difference << '\n';
-            }
-        }
-        if (options->timeline_on_stdout()) {
-            client::write_timeline_text(std::cout, reports, logs);
-        }
-        if (options->print) {
-            client::print_poems(std::cout, reports.front().results);
-        }
-        if (options->output_dir) {
-            for (const auto& report : reports) {
-                const auto dir = several ? *options->output_dir / report.strategy : *options->output_dir;
-                std::filesystem::create_directories(dir);
-                client::save_poems(dir, report.results);
-            }
-        }
+        bool ok = std::all_of(reports.begin(), reports.end(), [](const auto& r) { return r.all_complete(); }) &&
+                  (!several || identity.identical());
+        write_results(*options, downloads, reports, logs, identity, several, progress.out_error());
         if (timeline_svg) {
             write_timeline(timeline_file, *options->timeline, reports, logs);
         }
-        std::cout.flush();
+        if (interruption.requested() && interruption.signal() != 0) {
+            return 128 + interruption.signal();
+        }
         return ok ? 0 : 1;
     } catch (const client::UsageError& e) {
         std::cerr << "poetry_client: " << e.what() << "; try --help\n";
@@ -205,6 +228,7 @@ int main(int argc, char** argv) {
         std::cerr << "poetry_client: " << e.what() << '\n';
         return 2;
     } catch (const std::exception& e) {
+        // OutputError among them: a result that could not be written, like a failed download, is 1.
         std::cerr << "poetry_client: " << e.what() << '\n';
         return 1;
     }

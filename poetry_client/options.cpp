@@ -57,6 +57,8 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "N")
         ("timeout", "A download that receives nothing for S seconds fails (default: wait forever)",
          cxxopts::value<std::string>(), "S")
+        ("deadline", "A download not finished S seconds after it started fails (default: none)",
+         cxxopts::value<std::string>(), "S")
         ("ports-file", "Take the addresses (and each poem's size) from poetry_server's --ports-file",
          cxxopts::value<std::string>(), "FILE")
         ("wait", "With --ports-file: wait up to S seconds for the file to appear, written by a running "
@@ -179,6 +181,9 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     }
     if (parsed.count("timeout") != 0) {
         options.settings.timeout = parse_seconds(parsed["timeout"].as<std::string>(), "--timeout");
+    }
+    if (parsed.count("deadline") != 0) {
+        options.settings.deadline = parse_seconds(parsed["deadline"].as<std::string>(), "--deadline");
     }
     options.print = parsed.count("print") != 0;
     if (parsed.count("output-dir") != 0) {

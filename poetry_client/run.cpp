@@ -24,6 +24,10 @@ std::size_t RunReport::failed() const noexcept {
     return count(results, DownloadStatus::failed);
 }
 
+std::size_t RunReport::interrupted() const noexcept {
+    return count(results, DownloadStatus::interrupted);
+}
+
 std::size_t RunReport::bytes() const noexcept {
     std::size_t total = 0;
     for (const auto& result : results) {

@@ -24,6 +24,7 @@ struct RunReport {
     [[nodiscard]] std::size_t complete() const noexcept;
     [[nodiscard]] std::size_t partial() const noexcept;
     [[nodiscard]] std::size_t failed() const noexcept;
+    [[nodiscard]] std::size_t interrupted() const noexcept;
     [[nodiscard]] std::size_t bytes() const noexcept;
     [[nodiscard]] bool all_complete() const noexcept { return complete() == results.size(); }
 };

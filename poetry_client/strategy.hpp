@@ -11,13 +11,21 @@
 #include <vector>
 
 #include "download.hpp"
+#include "interruption.hpp"
+#include "limits.hpp"
 
 namespace poetry::client {
 
 struct StrategySettings {
-    std::string selector = "auto";   // for the strategies on the library's event loop
-    std::optional<Seconds> timeout;  // a download that receives nothing this long fails
-    std::size_t workers = 0;         // processes/threads: a pool of this many (0: one per download)
+    std::string selector = "auto";    // for the strategies on the library's event loop
+    std::optional<Seconds> timeout;   // a download that receives nothing this long fails
+    std::optional<Seconds> deadline;  // a download not finished this long after it started fails
+    std::size_t workers = 0;          // processes/threads: a pool of this many (0: one per download)
+    /// Asks the run to stop part-way (Ctrl-C): every strategy then stops promptly and marks what has
+    /// not finished interrupted. Null: the run cannot be interrupted.
+    Interruption* interruption = nullptr;
+
+    [[nodiscard]] DownloadLimits limits() const noexcept { return {timeout, deadline}; }
 };
 
 /// The most one recv takes, the same in every strategy, so that their chunk counts and costs compare.

@@ -64,9 +64,16 @@ std::vector<Target> read_ports_file(const std::filesystem::path& path) {
                              std::to_string(entry["pid"].get<std::uint64_t>()) + ") is not running");
         }
         Target target{net::Address(entry["host"].get<std::string>(), entry["port"].get<std::uint16_t>()),
-                      std::nullopt};
+                      std::nullopt, std::nullopt};
         if (entry.contains("bytes")) {
             target.size = entry["bytes"].get<std::size_t>();
+        }
+        if (entry.contains("poem") && entry["poem"].is_string()) {
+            // Only a plain name makes a file name: no separators, not "." or "..".
+            std::string stem = std::filesystem::path(entry["poem"].get<std::string>()).stem().string();
+            if (!stem.empty() && stem != "." && stem != ".." && stem.find('/') == std::string::npos) {
+                target.name = std::move(stem);
+            }
         }
         targets.push_back(std::move(target));
     }
@@ -96,7 +103,7 @@ std::vector<Download> make_downloads(std::span<const Target> targets, std::size_
     int task = 1;
     for (const auto& target : targets) {
         for (std::size_t k = 0; k < connections; ++k) {
-            downloads.push_back({task++, target.address, target.size});
+            downloads.push_back({task++, target.address, target.size, target.name});
         }
     }
     return downloads;

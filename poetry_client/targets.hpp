@@ -16,6 +16,7 @@ namespace poetry::client {
 struct Target {
     net::Address address;
     std::optional<std::size_t> size;  // the poem's size, when the ports file says it
+    std::optional<std::string> name;  // the poem's file name without folder and extension, likewise
 };
 
 /// Input that cannot be used (a ports file that is missing or malformed): exit status 2.

@@ -9,12 +9,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -66,7 +68,14 @@ public:
     }
     void chunk(const client::Download& download, std::size_t bytes, client::TimePoint at) override {
         add(download.task, {Event::Kind::chunk, bytes, at});
-        chunks_seen_ += 1;
+        if (++chunks_seen_ == after_chunks_ && then_) {
+            then_();
+        }
+    }
+    /// Calls `then` from the chunk event that makes `chunks` in all.
+    void after_chunks(std::size_t chunks, std::function<void()> then) {
+        after_chunks_ = chunks;
+        then_ = std::move(then);
     }
     void finished(const client::Download& download, const client::DownloadResult& result) override {
         add(download.task, {Event::Kind::finished, result.poem.size(), result.finished});
@@ -89,6 +98,8 @@ private:
     mutable std::mutex mutex_;
     std::map<int, std::vector<Event>> events_;
     std::atomic<std::size_t> chunks_seen_{0};
+    std::size_t after_chunks_ = 0;
+    std::function<void()> then_;
 };
 
 /// Sends this process's stdout and stderr (fds 1 and 2, which the processes strategy's children
@@ -201,7 +212,7 @@ void check_events(const client::DownloadResult& result, const std::vector<Event>
 
 client::Download download_from(const FakeServer& server, int task,
                                std::optional<std::size_t> expected_size = std::nullopt) {
-    return client::Download{task, server.address(), expected_size};
+    return client::Download{task, server.address(), expected_size, std::nullopt};
 }
 
 }  // namespace
@@ -269,6 +280,58 @@ BOOST_DATA_TEST_CASE(a_silent_server_fails_the_download_on_the_idle_timeout, dat
     }
 }
 
+BOOST_DATA_TEST_CASE(a_server_that_trickles_fails_the_download_on_its_deadline, data::make(all_strategies), name) {
+    // 10 bytes every 20 ms for 2 s: never silent for the 0.5 s timeout, but past the 0.3 s deadline.
+    const std::string poem = numbered_text(1'000, 'e');
+    const FakeServer trickles({poem, 10, 20ms, Ending::close});
+    RecordingObserver observer;
+    client::StrategySettings settings;
+    settings.timeout = client::Seconds(0.5);
+    settings.deadline = client::Seconds(0.3);
+    const client::RunReport report = run(name, {download_from(trickles, 1)}, observer, settings);
+    const auto& result = report.results[0];
+    BOOST_TEST((result.status == client::DownloadStatus::partial));
+    BOOST_TEST(result.error == "not finished within 0.30 s");
+    BOOST_TEST(!result.poem.empty());
+    BOOST_TEST(poem.starts_with(result.poem));
+    check_events(result, observer.events(1));
+    const client::Seconds took = result.finished - result.started;
+    BOOST_TEST(took.count() >= 0.3, "gave up after " << took.count() << " s, before the 0.3 s deadline");
+    POETRY_TEST_TIMING(took.count() < 1.5);
+}
+
+BOOST_DATA_TEST_CASE(an_interrupted_run_stops_promptly_and_keeps_what_it_has, data::make(all_strategies), name) {
+    // 10 bytes every 20 ms: each poem would take 4 s. The stop comes with the fourth chunk.
+    const std::string poem = numbered_text(2'000, 'f');
+    const FakeServer slow({poem, 10, 20ms, Ending::close});
+    client::Interruption interruption;
+    const client::InterruptOnSignals handlers(interruption);  // the processes strategy's workers need them
+    RecordingObserver observer;
+    client::TimePoint asked{};
+    observer.after_chunks(4, [&interruption, &asked] {
+        asked = client::Clock::now();
+        interruption.request(SIGINT);
+    });
+    client::StrategySettings settings;
+    settings.interruption = &interruption;
+    const client::RunReport report =
+        run(name, {download_from(slow, 1), download_from(slow, 2), download_from(slow, 3)}, observer, settings);
+    const client::Seconds stopping = client::Clock::now() - asked;
+    BOOST_TEST(interruption.signal() == SIGINT);
+    std::size_t received = 0;
+    for (const auto& result : report.results) {
+        BOOST_TEST((result.status == client::DownloadStatus::interrupted), "task " << result.task << ": "
+                                                                                    << result.error);
+        BOOST_TEST(result.error == "interrupted");
+        BOOST_TEST(poem.starts_with(result.poem), "task " << result.task << " received other bytes");
+        received += result.poem.size();
+        check_events(result, observer.events(result.task));
+    }
+    BOOST_TEST(report.interrupted() == 3U);
+    BOOST_TEST(received >= 40U, "the chunks before the stop were lost");
+    POETRY_TEST_TIMING(stopping.count() < 1.0);
+}
+
 BOOST_DATA_TEST_CASE(a_reset_mid_poem_keeps_the_bytes_received_and_says_why, data::make(all_strategies), name) {
     RecordingObserver observer;
     // The reset comes once the strategy has reported the bytes as a chunk: it must keep them.
@@ -317,7 +380,7 @@ BOOST_DATA_TEST_CASE(a_refused_connect_fails_only_its_own_download, data::make(a
     const FakeServer server({poem, 0, 0ms, Ending::close});
     RecordingObserver observer;
     const client::RunReport report =
-        run(name, {client::Download{1, poetry::net::Address("127.0.0.1", closed_port), std::nullopt},
+        run(name, {client::Download{1, poetry::net::Address("127.0.0.1", closed_port), std::nullopt, std::nullopt},
                    download_from(server, 2)},
             observer);
     const auto& refused = report.results[0];

@@ -52,6 +52,7 @@ nlohmann::json run_to_json(const RunReport& report, const RunLog* log) {
              {"complete", report.complete()},
              {"partial", report.partial()},
              {"failed", report.failed()},
+             {"interrupted", report.interrupted()},
              {"bytes", report.bytes()},
              {"wall", report.wall.count()},
              {"cpu_user", report.cpu.user.count()},

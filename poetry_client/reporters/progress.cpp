@@ -1,7 +1,9 @@
 #include "reporters/progress.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <ostream>
+#include <utility>
 
 namespace poetry::client {
 
@@ -9,6 +11,18 @@ void ProgressReporter::chunk(const Download& download, std::size_t bytes, TimePo
     if (!quiet_) {
         out_ << "Task " << download.task << ": got " << bytes << " bytes of poetry from "
              << download.address.to_string() << '\n';
+        check_out();
+    }
+}
+
+void ProgressReporter::check_out() {
+    if (!out_ && !silent_) {
+        // Nobody reads any more (a closed pipe): one error line at the end says so, not a line per task.
+        out_error_ = errno;
+        quiet_ = silent_ = true;
+        if (out_failed_) {
+            std::exchange(out_failed_, nullptr)();
+        }
     }
 }
 
@@ -20,6 +34,7 @@ void ProgressReporter::finished(const Download& /*download*/, const DownloadResu
         err_ << describe_outcome(result) << std::endl;
     } else if (!quiet_) {
         out_ << describe_outcome(result) << '\n';
+        check_out();
     }
 }
 
@@ -37,6 +52,8 @@ std::string describe_outcome(const DownloadResult& result) {
         }
         case DownloadStatus::partial:
             return task + "partial poem from " + address + ", " + received + " received: " + result.error;
+        case DownloadStatus::interrupted:
+            return task + "interrupted, " + received + " received from " + address;
         case DownloadStatus::failed:
             break;
     }

@@ -19,6 +19,9 @@ std::string summary_line(const RunReport& report) {
         line += std::to_string(complete) + " of " + std::to_string(total) +
                 (total == 1 ? " poem" : " poems") + timing + "; " + std::to_string(report.partial()) +
                 " partial, " + std::to_string(report.failed()) + " failed";
+        if (const std::size_t interrupted = report.interrupted(); interrupted > 0) {
+            line += ", " + std::to_string(interrupted) + " interrupted";
+        }
     }
     return line;
 }

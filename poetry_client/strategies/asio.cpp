@@ -1,9 +1,12 @@
 // asio: asio's own io_context on the calling thread and a C++20 coroutine per download, started with
 // co_spawn. The production-grade comparison point for the coroutines on the library's event loop.
+#include <unistd.h>
+
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -11,9 +14,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <vector>
 
-#include "poetry/loop/handle.hpp"  // saturating_duration, deadline_after: the loop strategies' timeout arithmetic
+#include "limits.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -34,19 +38,40 @@ std::string unexpected_error(const std::exception_ptr& error) {
 class AsioDownloads {
 public:
     AsioDownloads(std::span<const Download> downloads, const StrategySettings& settings,
-                  DownloadObserver& observer) {
-        if (settings.timeout) {
-            timeout_ = *settings.timeout;
-            timeout_step_ = saturating_duration(*settings.timeout);
-        }
+                  DownloadObserver& observer)
+        : limits_(settings.limits()), interruption_(settings.interruption) {
         for (const Download& download : downloads) {
             recorders_.emplace_back(download, observer);
         }
     }
 
     std::vector<DownloadResult> run() {
+        // A stop: every download not finished yet is interrupted and the io_context stops at once; the
+        // coroutines left suspended go with io_ (declared last, destroyed first). The eventfd is
+        // watched through a copy, which stream_descriptor owns and closes; the wait is cancelled when
+        // the last download ends, or io_.run() would wait on it for ever.
+        std::optional<asio::posix::stream_descriptor> stop_request;
+        if (interruption_ != nullptr) {
+            const int copy = ::dup(interruption_->fd());
+            if (copy < 0) {
+                throw std::system_error(errno, std::generic_category(), "dup the interruption's eventfd");
+            }
+            stop_request.emplace(io_, copy);
+            stop_request->async_wait(asio::posix::stream_descriptor::wait_read, [this](const std::error_code& ec) {
+                if (ec) {
+                    return;  // cancelled: the run ended first
+                }
+                for (DownloadRecorder& recorder : recorders_) {
+                    if (!recorder.done()) {
+                        recorder.interrupt();
+                    }
+                }
+                io_.stop();
+            });
+        }
+        std::size_t remaining = recorders_.size();
         for (DownloadRecorder& recorder : recorders_) {
-            asio::co_spawn(io_, download(recorder), [&recorder](const std::exception_ptr& error) {
+            asio::co_spawn(io_, download(recorder), [&](const std::exception_ptr& error) {
                 // Nothing may leave this handler: an exception here would end io_.run() and abandon
                 // every other download. Only an observer that throws from finished() gets this far.
                 if (error && !recorder.done()) {
@@ -55,7 +80,15 @@ public:
                     } catch (...) {
                     }
                 }
+                if (--remaining == 0 && stop_request) {
+                    std::error_code ignored;
+                    stop_request->cancel(ignored);
+                }
             });
+        }
+        if (remaining == 0 && stop_request) {
+            std::error_code ignored;
+            stop_request->cancel(ignored);
         }
         io_.run();
 
@@ -75,11 +108,11 @@ private:
         try {
             // Lives in this frame, which outlasts both coroutines below: the || operator returns only
             // once the loser has finished cancelling.
-            TimePoint deadline = deadline_after(Clock::now(), timeout_step_);
-            if (timeout_) {
-                co_await (fetch(recorder, deadline) || watchdog(recorder, deadline));
+            TimePoint last_activity = Clock::now();
+            if (limits_.any()) {
+                co_await (fetch(recorder, last_activity) || watchdog(recorder, last_activity));
             } else {
-                co_await fetch(recorder, deadline);
+                co_await fetch(recorder, last_activity);
             }
         } catch (...) {
             recorder.fail(unexpected_error(std::current_exception()));
@@ -88,7 +121,7 @@ private:
 
     /// Resolve, connect and read to the end. Every co_await is followed by a done() check: once the
     /// watchdog has failed the download, a completion that was already queued must not report more.
-    awaitable<void> fetch(DownloadRecorder& recorder, TimePoint& deadline) {
+    awaitable<void> fetch(DownloadRecorder& recorder, TimePoint& last_activity) {
         try {
             const net::Address& address = recorder.download().address;
             // getaddrinfo runs on asio's resolver thread and cannot be interrupted, so a timed-out
@@ -123,8 +156,7 @@ private:
                 co_return;
             }
             recorder.connected();
-            deadline = deadline_after(Clock::now(),
-                                      timeout_step_);  // like every strategy: connecting counts as activity
+            last_activity = Clock::now();  // like every strategy: connecting counts as activity
 
             // read_some below must report "not yet" rather than block the one thread every download runs on.
             std::error_code ec;
@@ -158,9 +190,8 @@ private:
                     recorder.fail(failure_reason("recv", ec));
                     co_return;
                 }
-                const TimePoint now = Clock::now();
-                deadline = deadline_after(now, timeout_step_);
-                recorder.received(std::span<const std::byte>(buffer_).first(n), now);
+                last_activity = Clock::now();
+                recorder.received(std::span<const std::byte>(buffer_).first(n), last_activity);
             }
         } catch (...) {
             // Swallowed here, not in download(): an exception out of this coroutine would not count as
@@ -210,32 +241,31 @@ private:
         }
     }
 
-    /// Sleeps until the deadline, and again while fetch() keeps moving it: a chunk costs fetch() one
-    /// assignment, not a timer reset. Returns when the deadline stood still (the download is failed) or
+    /// Sleeps until the limits' expiry, and again while fetch() keeps moving it: a chunk costs fetch()
+    /// one assignment, not a timer reset. Returns when a limit has passed (the download is failed) or
     /// when fetch() finished first and the || cancelled the wait.
-    awaitable<void> watchdog(DownloadRecorder& recorder, const TimePoint& deadline) {
+    awaitable<void> watchdog(DownloadRecorder& recorder, const TimePoint& last_activity) {
         try {
             asio::steady_timer timer(io_);
-            TimePoint waited_for = deadline;
+            const TimePoint started = recorder.started();
             for (;;) {
-                timer.expires_at(waited_for);
+                timer.expires_at(limits_.expiry(started, last_activity));
                 auto [ec] = co_await timer.async_wait(use_tuple);
                 if (ec || recorder.done()) {
                     co_return;
                 }
-                if (deadline == waited_for) {
-                    recorder.fail(inactivity_message(*timeout_));
+                if (auto why = limits_.passed(started, last_activity, Clock::now())) {
+                    recorder.fail(*why);
                     co_return;
                 }
-                waited_for = deadline;
             }
         } catch (...) {
             recorder.fail(unexpected_error(std::current_exception()));
         }
     }
 
-    std::optional<Seconds> timeout_;
-    Clock::duration timeout_step_{};
+    DownloadLimits limits_;
+    Interruption* interruption_;
     // One buffer for every download, not one each (64 KiB each would be 640 MB at 10,000): they take
     // turns on one thread, and each chunk is copied into its recorder in the step that read it.
     std::vector<std::byte> buffer_ = std::vector<std::byte>(receive_buffer_size);

@@ -10,7 +10,7 @@ std::vector<DownloadResult> download_blocking(std::span<const Download> download
     std::vector<DownloadResult> results;
     results.reserve(downloads.size());
     for (const auto& download : downloads) {
-        results.push_back(fetch_blocking(download, settings.timeout, observer));
+        results.push_back(fetch_blocking(download, settings.limits(), settings.interruption, observer));
     }
     return results;
 }

@@ -2,15 +2,16 @@
 // strategies, which differ only in how many of these run at once and where.
 #pragma once
 
-#include <optional>
-
 #include "download.hpp"
+#include "interruption.hpp"
+#include "limits.hpp"
 
 namespace poetry::client {
 
-/// Resolves, connects (within `timeout`, if given), and reads until the server closes. With a
-/// timeout, a recv that waits longer than it fails the download (SO_RCVTIMEO).
-DownloadResult fetch_blocking(const Download& download, std::optional<Seconds> timeout,
+/// Resolves, connects and reads until the server closes, giving up when one of `limits` passes
+/// (the connect's own timeout, then SO_RCVTIMEO on each recv), and stopping at once, interrupted, when
+/// `interruption` (if any) is requested: it shuts the socket down under the blocked connect or recv.
+DownloadResult fetch_blocking(const Download& download, const DownloadLimits& limits, Interruption* interruption,
                               DownloadObserver& observer);
 
 }  // namespace poetry::client

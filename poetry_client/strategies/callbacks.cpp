@@ -9,7 +9,7 @@
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/event_loop.hpp"
 #include "poetry/net/socket.hpp"
-#include "strategies/inactivity_timer.hpp"
+#include "strategies/limit_timer.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -18,17 +18,19 @@ namespace {
 class PoemProtocol {
 public:
     PoemProtocol(EventLoop& loop, const Download& download, DownloadObserver& observer,
-                 std::span<std::byte> buffer, std::optional<Seconds> timeout, std::function<void()> on_done)
+                 std::span<std::byte> buffer, DownloadLimits limits, std::function<void()> on_done)
         : loop_(loop),
           recorder_(download, observer),
           buffer_(buffer),
-          timeout_(timeout),
-          timer_(loop, timeout, [this] { fail(inactivity_message(*timeout_)); }),
+          timer_(loop, limits, [this](const std::string& reason) { fail(reason); }),
           on_done_(std::move(on_done)) {}
     PoemProtocol(const PoemProtocol&) = delete;
     PoemProtocol& operator=(const PoemProtocol&) = delete;
 
     void start() {
+        if (done_) {
+            return;  // interrupted before its turn
+        }
         std::error_code ec;
         endpoints_ = net::resolve(recorder_.download().address, ec);
         if (ec) {
@@ -40,6 +42,14 @@ public:
     }
 
     DownloadResult take_result() { return recorder_.take_result(); }
+
+    /// The run was asked to stop: interrupted, with what has come so far.
+    void interrupt() {
+        if (!done_) {
+            recorder_.interrupt();
+            done();
+        }
+    }
 
 private:
     // Tries the endpoints in turn; `ec` is the previous one's failure, reported if none is left.
@@ -122,8 +132,7 @@ private:
     EventLoop& loop_;
     DownloadRecorder recorder_;
     std::span<std::byte> buffer_;
-    std::optional<Seconds> timeout_;
-    InactivityTimer timer_;
+    LimitTimer timer_;
     std::function<void()> on_done_;
     std::vector<net::Endpoint> endpoints_;
     std::size_t next_endpoint_ = 0;
@@ -141,15 +150,26 @@ std::vector<DownloadResult> download_callbacks(std::span<const Download> downloa
     std::size_t remaining = downloads.size();
     std::deque<PoemProtocol> protocols;  // stable addresses: the loop's callbacks point at them
     for (const auto& download : downloads) {
-        auto& protocol = protocols.emplace_back(loop, download, observer, buffer, settings.timeout, [&] {
+        auto& protocol = protocols.emplace_back(loop, download, observer, buffer, settings.limits(), [&] {
             if (--remaining == 0) {
                 loop.stop();
             }
         });
         loop.call_soon([&protocol] { protocol.start(); });
     }
+    if (settings.interruption != nullptr) {
+        loop.add_reader(settings.interruption->fd(), [&] {
+            loop.remove_reader(settings.interruption->fd());  // it stays readable
+            for (auto& protocol : protocols) {
+                protocol.interrupt();
+            }
+        });
+    }
     if (remaining > 0) {
         loop.run_forever();
+    }
+    if (settings.interruption != nullptr) {
+        loop.remove_reader(settings.interruption->fd());
     }
     std::vector<DownloadResult> results;
     results.reserve(downloads.size());

@@ -8,7 +8,7 @@
 #include "poetry/coro/awaitables.hpp"
 #include "poetry/coro/create_task.hpp"
 #include "poetry/net/errors.hpp"
-#include "strategies/inactivity_timer.hpp"
+#include "strategies/limit_timer.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -16,7 +16,7 @@ namespace {
 
 /// One download as the reader sees it: connect, then read until the server closes.
 /// `stage` says which step a failure came from.
-Task<void> fetch_poem(EventLoop& loop, DownloadRecorder& recorder, InactivityTimer& timer,
+Task<void> fetch_poem(EventLoop& loop, DownloadRecorder& recorder, LimitTimer& timer,
                       std::span<std::byte> buffer, const char*& stage) {
     stage = "connect";
     net::Socket socket = co_await connect(loop, recorder.download().address);
@@ -49,20 +49,18 @@ std::string reason(const std::exception_ptr& error, const char* stage) {
 
 /// A download's coroutine and what it needs while it runs; stays put (the task points into it).
 struct PoemTask {
-    PoemTask(EventLoop& loop, const Download& download, DownloadObserver& observer,
-             std::optional<Seconds> timeout)
-        : recorder(download, observer), timer(loop, timeout, [this] { timed_out(); }), timeout_(timeout) {}
+    PoemTask(EventLoop& loop, const Download& download, DownloadObserver& observer, DownloadLimits limits)
+        : recorder(download, observer), timer(loop, limits, [this](const std::string& reason) { give_up(reason); }) {}
 
-    void timed_out() {
-        recorder.fail(inactivity_message(*timeout_));
+    void give_up(const std::string& reason) {
+        recorder.fail(reason);
         task->cancel();  // destroys the coroutine where it waits: its socket closes, its reader goes
     }
 
     DownloadRecorder recorder;
-    InactivityTimer timer;
+    LimitTimer timer;
     std::optional<Future<void>> task;
     const char* stage = "connect";
-    std::optional<Seconds> timeout_;
 };
 
 }  // namespace
@@ -77,7 +75,7 @@ std::vector<DownloadResult> download_coroutines(std::span<const Download> downlo
     tasks.reserve(downloads.size());
     for (const auto& download : downloads) {
         auto& poem =
-            *tasks.emplace_back(std::make_unique<PoemTask>(loop, download, observer, settings.timeout));
+            *tasks.emplace_back(std::make_unique<PoemTask>(loop, download, observer, settings.limits()));
         poem.task = create_task(loop, fetch_poem(loop, poem.recorder, poem.timer, buffer, poem.stage));
         poem.timer.start();
         poem.task->add_done_callback([&](Future<void>& done) {
@@ -90,8 +88,22 @@ std::vector<DownloadResult> download_coroutines(std::span<const Download> downlo
             }
         });
     }
+    if (settings.interruption != nullptr) {
+        loop.add_reader(settings.interruption->fd(), [&] {
+            loop.remove_reader(settings.interruption->fd());  // it stays readable
+            for (auto& poem : tasks) {
+                if (!poem->recorder.done()) {
+                    poem->recorder.interrupt();
+                    poem->task->cancel();  // its done callback counts it
+                }
+            }
+        });
+    }
     if (remaining > 0) {
         loop.run_forever();
+    }
+    if (settings.interruption != nullptr) {
+        loop.remove_reader(settings.interruption->fd());
     }
     std::vector<DownloadResult> results;
     results.reserve(tasks.size());

@@ -10,7 +10,7 @@
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/future.hpp"
 #include "poetry/net/socket.hpp"
-#include "strategies/inactivity_timer.hpp"
+#include "strategies/limit_timer.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -139,18 +139,27 @@ Future<std::string> recv_async(EventLoop& loop, net::Socket& socket, std::span<s
 // ---- one poem ------------------------------------------------------------------------------------
 
 /// What the continuations of one download share. The futures it holds are the ones still pending,
-/// so that a timeout can cancel whichever step is under way.
+/// so that a limit (--timeout, --deadline) can cancel whichever step is under way.
 struct PoemFetch {
     PoemFetch(EventLoop& event_loop, const Download& download, DownloadObserver& observer,
-              std::span<std::byte> receive_buffer, std::optional<Seconds> timeout)
+              std::span<std::byte> receive_buffer, DownloadLimits limits)
         : loop(event_loop),
           recorder(download, observer),
           buffer(receive_buffer),
           poem(event_loop),
-          timer(event_loop, timeout, [this] { time_out(); }) {}
+          timer(event_loop, limits, [this](const std::string& reason) { give_up(reason); }) {}
 
-    void time_out() {
-        timed_out = true;
+    /// A limit passed (`reason`), or the run was asked to stop (nothing): whichever step is under way is
+    /// cancelled, and the poem's completion says which.
+    void give_up(std::optional<std::string> reason) {
+        if (gave_up || interrupted) {
+            return;
+        }
+        if (reason) {
+            gave_up = std::move(reason);
+        } else {
+            interrupted = true;
+        }
         if (connecting && !connecting->done()) {
             connecting->cancel();
         }
@@ -166,8 +175,9 @@ struct PoemFetch {
     std::optional<Future<net::Socket>> connecting;
     std::optional<Future<std::string>> reading;
     Future<void> poem;  // completes at the end of the stream
-    InactivityTimer timer;
-    bool timed_out = false;
+    LimitTimer timer;
+    std::optional<std::string> gave_up;  // why a limit ended it
+    bool interrupted = false;            // the run was asked to stop
 };
 
 /// Reads the next chunk, and from its completion the one after: a chain of one future per chunk.
@@ -221,14 +231,23 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
     std::vector<std::shared_ptr<PoemFetch>> fetches;
     fetches.reserve(downloads.size());
     for (const auto& download : downloads) {
-        auto fetch = std::make_shared<PoemFetch>(loop, download, observer, buffer, settings.timeout);
+        auto fetch = std::make_shared<PoemFetch>(loop, download, observer, buffer, settings.limits());
         fetches.push_back(fetch);
         loop.call_soon([&, fetch] {
+            if (fetch->interrupted) {
+                fetch->recorder.interrupt();  // stopped before its turn
+                if (--remaining == 0) {
+                    loop.stop();
+                }
+                return;
+            }
             fetch_poem(fetch).add_done_callback([&, fetch](Future<void>& poem) {
                 fetch->timer.stop();
                 fetch->socket.close();
-                if (fetch->timed_out) {
-                    fetch->recorder.fail(inactivity_message(*settings.timeout));
+                if (fetch->interrupted) {
+                    fetch->recorder.interrupt();
+                } else if (fetch->gave_up) {
+                    fetch->recorder.fail(*fetch->gave_up);
                 } else if (auto error = poem.exception()) {
                     fetch->recorder.fail(describe_exception(error));
                 } else {
@@ -240,8 +259,19 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
             });
         });
     }
+    if (settings.interruption != nullptr) {
+        loop.add_reader(settings.interruption->fd(), [&] {
+            loop.remove_reader(settings.interruption->fd());  // it stays readable
+            for (auto& fetch : fetches) {
+                fetch->give_up(std::nullopt);
+            }
+        });
+    }
     if (remaining > 0) {
         loop.run_forever();
+    }
+    if (settings.interruption != nullptr) {
+        loop.remove_reader(settings.interruption->fd());
     }
     std::vector<DownloadResult> results;
     results.reserve(fetches.size());

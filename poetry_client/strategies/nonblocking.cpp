@@ -11,26 +11,35 @@ namespace poetry::client {
 namespace {
 
 /// Spins on connect(2) until the connection is made or fails; on failure the socket is empty and
-/// `ec` says why (std::errc::timed_out after `timeout`).
-net::Socket connect_polling(const net::Endpoint& endpoint, const std::optional<Seconds>& timeout,
+/// `ec` says why. Gives up (empty socket, no error) once a limit has passed: `why` says which.
+net::Socket connect_polling(const net::Endpoint& endpoint, const DownloadLimits& limits, TimePoint started,
+                            const Interruption* interruption, std::optional<std::string>& why,
                             std::error_code& ec) {
     net::Socket socket = net::start_connect(endpoint, ec);
     if (ec != std::errc::operation_in_progress) {
         return socket;
     }
-    const TimePoint started = Clock::now();
     while (!net::continue_connect(socket, ec)) {
-        if (timeout && Clock::now() - started >= *timeout) {
-            ec = std::make_error_code(std::errc::timed_out);
+        if (interruption != nullptr && interruption->requested()) {
+            ec.clear();
+            return {};
+        }
+        if (limits.any() && (why = limits.passed(started, started, Clock::now()))) {
+            ec.clear();
             return {};
         }
     }
     return ec ? net::Socket() : std::move(socket);
 }
 
-DownloadResult fetch_polling(const Download& download, const StrategySettings& settings,
-                             DownloadObserver& observer) {
+DownloadResult fetch_polling(const Download& download, const DownloadLimits& limits,
+                             const Interruption* interruption, DownloadObserver& observer) {
     DownloadRecorder recorder(download, observer);
+    const auto interrupted = [interruption] { return interruption != nullptr && interruption->requested(); };
+    if (interrupted()) {
+        recorder.interrupt();  // its turn came after the stop
+        return recorder.take_result();
+    }
     std::error_code ec;
     const auto endpoints = net::resolve(download.address, ec);
     if (ec) {
@@ -38,15 +47,19 @@ DownloadResult fetch_polling(const Download& download, const StrategySettings& s
         return recorder.take_result();
     }
     net::Socket socket;
+    std::optional<std::string> why;
     for (const auto& endpoint : endpoints) {
-        socket = connect_polling(endpoint, settings.timeout, ec);
-        if (!ec) {
+        socket = connect_polling(endpoint, limits, recorder.started(), interruption, why, ec);
+        if (socket || why || interrupted()) {
             break;
         }
     }
-    if (ec) {
-        recorder.fail(ec == std::errc::timed_out ? inactivity_message(*settings.timeout)
-                                                 : failure_reason("connect", ec));
+    if (!socket && interrupted()) {
+        recorder.interrupt();
+        return recorder.take_result();
+    }
+    if (!socket) {
+        recorder.fail(why ? *why : failure_reason("connect", ec));
         return recorder.take_result();
     }
     recorder.connected();
@@ -55,9 +68,14 @@ DownloadResult fetch_polling(const Download& download, const StrategySettings& s
     for (;;) {
         const std::size_t n = socket.recv(buffer, ec);
         if (detail::is_would_block(ec)) {
-            // Nothing yet: ask again at once. Only the timeout check separates two attempts.
-            if (settings.timeout && Clock::now() - last_data >= *settings.timeout) {
-                recorder.fail(inactivity_message(*settings.timeout));
+            // Nothing yet: ask again at once. Only the checks for a stop and the limits separate two
+            // attempts.
+            if (interrupted()) {
+                recorder.interrupt();
+                break;
+            }
+            if (limits.any() && (why = limits.passed(recorder.started(), last_data, Clock::now()))) {
+                recorder.fail(*why);
                 break;
             }
             continue;
@@ -84,7 +102,7 @@ std::vector<DownloadResult> download_nonblocking(std::span<const Download> downl
     std::vector<DownloadResult> results;
     results.reserve(downloads.size());
     for (const auto& download : downloads) {
-        results.push_back(fetch_polling(download, settings, observer));
+        results.push_back(fetch_polling(download, settings.limits(), settings.interruption, observer));
     }
     return results;
 }

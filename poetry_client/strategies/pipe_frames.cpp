@@ -246,7 +246,7 @@ std::optional<Frame> FrameReader::next() {
             break;
         }
         case FrameKind::finished: {
-            if (header.status > static_cast<std::uint8_t>(DownloadStatus::failed)) {
+            if (header.status > static_cast<std::uint8_t>(DownloadStatus::interrupted)) {
                 return fail("finished frame with status " + std::to_string(header.status));
             }
             if (payload.size() < sizeof(std::uint32_t)) {

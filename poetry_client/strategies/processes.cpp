@@ -89,8 +89,8 @@ void send_finished(int events, std::uint32_t download, DownloadResult& result) {
 // A worker's whole life after fork: downloads until its command pipe reaches end of file. It ends with
 // _exit, never exit() or a return: those would run the parent's atexit handlers and static destructors,
 // and unwind into the parent's code.
-[[noreturn]] void run_worker(std::span<const Download> downloads, std::optional<Seconds> timeout,
-                             int commands, int events) noexcept {
+[[noreturn]] void run_worker(std::span<const Download> downloads, const DownloadLimits& limits,
+                             Interruption* interruption, int commands, int events) noexcept {
     // Whatever the parent's disposition, writing to an event pipe nobody reads must fail with EPIPE (pipes
     // have no MSG_NOSIGNAL), so that the worker ends with exit_parent_gone.
     std::signal(SIGPIPE, SIG_IGN);
@@ -102,7 +102,7 @@ void send_finished(int events, std::uint32_t download, DownloadResult& result) {
                 ::_exit(exit_bad_command);
             }
             PipeObserver observer(events, download);
-            DownloadResult result = fetch_blocking(downloads[download], timeout, observer);
+            DownloadResult result = fetch_blocking(downloads[download], limits, interruption, observer);
             send_finished(events, download, result);
         }
         ::_exit(ec ? exit_bad_command : 0);
@@ -203,6 +203,7 @@ private:
     };
 
     void start_workers();
+    void interrupt();
     std::string start_worker();  // empty, or why no worker could be started
     void hand_out(Worker& worker);
     void on_readable(Worker& worker);
@@ -220,6 +221,7 @@ private:
     std::uint32_t next_ = 0;      // the first download not handed out yet
     std::string lost_;            // why the last worker that ended early did (or why none could start)
     std::exception_ptr failure_;  // thrown by the observer in a loop callback; run() rethrows it
+    bool interrupted_ = false;    // the run was asked to stop: no more downloads are handed out
     // Declared last, destroyed first: while the fds it may still watch are open.
     std::optional<EventLoop> loop_;
 };
@@ -261,16 +263,26 @@ std::vector<DownloadResult> ProcessPool::run() {
     for (auto& worker : workers_) {
         loop_->add_reader(worker.events.get(), [this, &worker] { on_readable(worker); });
     }
+    if (settings_.interruption != nullptr) {
+        loop_->add_reader(settings_.interruption->fd(), [this] { interrupt(); });
+    }
     while (running_ > 0) {
         loop_->run_once();
         if (failure_) {
             std::rethrow_exception(failure_);
         }
     }
-    // Left over only if every worker ended before its time, or none could start.
+    if (settings_.interruption != nullptr && !interrupted_) {
+        loop_->remove_reader(settings_.interruption->fd());
+    }
+    // Left over if the run was interrupted, every worker ended before its time, or none could start.
     const TimePoint now = Clock::now();
     for (; next_ < downloads_.size(); ++next_) {
         progress_[next_].result.started = now;
+        if (interrupted_) {
+            finish(next_, DownloadStatus::interrupted, "interrupted", now);
+            continue;
+        }
         std::string reason = workers_.empty() ? lost_ : "no worker process left: " + lost_;
         finish(next_, DownloadStatus::failed, std::move(reason), now);
     }
@@ -325,7 +337,12 @@ std::string ProcessPool::start_worker() {
         }
         commands.write.reset();
         events.read.reset();
-        run_worker(downloads_, settings_.timeout, commands.read.get(), events.write.get());
+        if (settings_.interruption != nullptr) {
+            // The worker keeps its copy of the Interruption and the signal handlers: the parent's
+            // SIGTERM (and the terminal's SIGINT) stop its download the same way.
+            settings_.interruption->leave_fd_to_parent();
+        }
+        run_worker(downloads_, settings_.limits(), settings_.interruption, commands.read.get(), events.write.get());
     }
     // The worker's ends close on return, before the next fork: no later worker inherits them, and the
     // worker's exit is the only thing that can bring its event pipe to end of file.
@@ -338,8 +355,24 @@ std::string ProcessPool::start_worker() {
     return {};
 }
 
+// Stops the run: each busy worker is told with SIGTERM (its handler shuts its socket down, and it
+// reports its download interrupted with the bytes it has), and every command pipe is closed, so that
+// each worker exits once its download is reported.
+void ProcessPool::interrupt() {
+    interrupted_ = true;
+    loop_->remove_reader(settings_.interruption->fd());  // it stays readable
+    for (auto& worker : workers_) {
+        if (!worker.reaped) {
+            if (worker.current) {
+                ::kill(worker.pid, SIGTERM);
+            }
+            worker.commands.reset();
+        }
+    }
+}
+
 void ProcessPool::hand_out(Worker& worker) {
-    if (next_ < downloads_.size()) {
+    if (next_ < downloads_.size() && !interrupted_) {
         progress_[next_].result.started = Clock::now();
         std::error_code ec;
         {
@@ -439,7 +472,13 @@ void ProcessPool::retire(Worker& worker, std::string fault) {
     if (worker.current) {
         const std::uint32_t index = *worker.current;
         worker.current.reset();
-        finish(index, DownloadStatus::failed, reason, Clock::now());
+        if (interrupted_ && !faulty) {
+            // Killed by the SIGTERM where it had no handler (a test without InterruptOnSignals): its
+            // bytes went with it.
+            finish(index, DownloadStatus::interrupted, "interrupted", Clock::now());
+        } else {
+            finish(index, DownloadStatus::failed, reason, Clock::now());
+        }
     } else if (told_to_stop && !faulty) {
         return;  // the normal end: no download was left for it
     }

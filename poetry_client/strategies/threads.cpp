@@ -45,7 +45,7 @@ std::vector<DownloadResult> download_threads(std::span<const Download> downloads
     // as many threads as downloads, a shared queue for a pool.
     auto work = [&] {
         for (std::size_t i = next++; i < downloads.size(); i = next++) {
-            results[i] = fetch_blocking(downloads[i], settings.timeout, serialized);
+            results[i] = fetch_blocking(downloads[i], settings.limits(), settings.interruption, serialized);
         }
     };
     const std::size_t wanted =

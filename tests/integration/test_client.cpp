@@ -173,12 +173,17 @@ std::map<std::string, std::string> files_in(const std::filesystem::path& dir) {
     return files;
 }
 
-/// What --output-dir should hold after downloading every listener of `server` once, in order.
-std::map<std::string, std::string> poems_of(const RunningServer& server) {
+/// What --output-dir should hold after downloading every listener of `server` once, in order, with the
+/// addresses given on the command line (`by_name`: from the ports file, which names each poem).
+std::map<std::string, std::string> poems_of(const RunningServer& server, bool by_name = false) {
     std::map<std::string, std::string> poems;
     int task = 1;
     for (const auto& listener : server.listeners()) {
-        poems[poem_file(task++, listener.port)] = read_file(listener.poem);
+        const std::string name = by_name ? std::to_string(task) + "-" +
+                                               std::filesystem::path(listener.poem).stem().string() + ".txt"
+                                         : poem_file(task, listener.port);
+        poems[name] = read_file(listener.poem);
+        ++task;
     }
     return poems;
 }
@@ -261,7 +266,7 @@ BOOST_DATA_TEST_CASE(every_strategy_downloads_three_poems_byte_exact_in_the_time
                                       "--json", "--output-dir", (dir / "poems").string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
-    check_files(files_in(dir / "poems"), poems_of(server));
+    check_files(files_in(dir / "poems"), poems_of(server, true));
 
     const json report = report_of(run);
     BOOST_TEST(report.at("strategy").get<std::string>() == strategy);
@@ -349,7 +354,7 @@ BOOST_DATA_TEST_CASE(each_selector_backend_works_for_the_loop_strategies,
             }
         });
     BOOST_TEST_REQUIRE(run.status == 0, run);
-    check_files(files_in(dir.path()), poems_of(server));
+    check_files(files_in(dir.path()), poems_of(server, true));
     BOOST_TEST(most_at_once(report_of(run).at("tasks")) == 3);
     BOOST_TEST(watched, "the client never had a socket open while it was watched");
     BOOST_TEST(has_epoll_fd == (std::string(selector) == "epoll"));
@@ -416,7 +421,7 @@ BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_is_partial_when_the_ports_file_gives
                               ", 100 bytes received: connection closed after 100 of 551 bytes\n",
                run);
     BOOST_TEST(matches(run.out, summary("0 of 1 poem", "; 1 partial, 0 failed\n")), run);
-    check_files(files_in(dir / "poems"), {{poem_file(1, server.port(), false), start}});
+    check_files(files_in(dir / "poems"), {{"1-alla_sera.partial", start}});  // named by the ports file
 }
 
 BOOST_DATA_TEST_CASE(more_bytes_than_the_ports_file_gives_fail_the_download, data::make(all_strategies),
@@ -544,8 +549,8 @@ BOOST_AUTO_TEST_CASE(json_holds_every_task_and_the_totals) {
     for (const auto& [key, value] : totals.items()) {
         keys.insert(key);
     }
-    BOOST_TEST((keys == std::set<std::string>{"downloads", "complete", "partial", "failed", "bytes", "wall",
-                                              "cpu_user", "cpu_sys", "peak_memory_bytes"}),
+    BOOST_TEST((keys == std::set<std::string>{"downloads", "complete", "partial", "failed", "interrupted",
+                                              "bytes", "wall", "cpu_user", "cpu_sys", "peak_memory_bytes"}),
                totals.dump());
     BOOST_TEST(totals.at("downloads").get<std::size_t>() == 5U);
     BOOST_TEST(totals.at("complete").get<std::size_t>() == 2U);
@@ -582,13 +587,61 @@ BOOST_AUTO_TEST_CASE(strategy_all_prints_the_table_and_the_identity_check) {
         BOOST_TEST(matches(lines[2 * i + 1], summary("3 poems")), lines[2 * i + 1]);
         const std::string& row = lines[2 * all_strategies.size() + 2 + i];
         BOOST_TEST(matches(row, name + " +( +\\d+\\.\\d\\d){4} +3/3 +" + std::to_string(bytes)), row);
-        check_files(files_in(dir / name), poems_of(server));
+        check_files(files_in(dir / name), poems_of(server, true));
     }
     BOOST_TEST(lines[2 * all_strategies.size()].empty());
     BOOST_TEST(
         matches(lines[2 * all_strategies.size() + 1], "strategy +wall s +cpu s +user s +sys s +poems +bytes"),
         lines[2 * all_strategies.size() + 1]);
     BOOST_TEST(lines.back() == "Identity check: every strategy received byte-identical poems");
+}
+
+BOOST_DATA_TEST_CASE(a_stop_signal_keeps_what_arrived_reports_it_and_exits_128_plus_the_signal,
+                     data::make(all_strategies) * data::make({SIGINT, SIGTERM}), strategy, signal) {
+    // 10 bytes every 20 ms: 1.3 s a poem. The signal comes once the server has sent chunk 3.
+    RunningServer server({"-v", "--num-bytes", "10", "--delay", "0.02", poem_path("science.txt")});
+    const TempDir dir;
+    std::chrono::steady_clock::time_point signalled;
+    const ProgramRun run = run_client(
+        {"--strategy", strategy, "--ports-file", server.ports_file().string(), "--connections", "2", "-q",
+         "--output-dir", dir.path().string()},
+        [&](pid_t pid) {
+            BOOST_REQUIRE(server.wait_for_output("(chunk 3)"));
+            signalled = std::chrono::steady_clock::now();
+            ::kill(pid, signal);
+        });
+    const std::chrono::duration<double> stopping = std::chrono::steady_clock::now() - signalled;
+    BOOST_TEST(run.status == 128 + signal, run);
+    const auto lines = lines_of(run.out);
+    BOOST_REQUIRE(!lines.empty());
+    BOOST_TEST(matches(lines.back(), summary("0 of 2 poems", "; 0 partial, 0 failed, 2 interrupted")), run);
+    std::size_t saved = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        BOOST_TEST(entry.path().extension() == ".partial", entry.path());
+        const std::string bytes = read_file(entry.path());
+        BOOST_TEST(read_file(poem_path("science.txt")).starts_with(bytes));
+        ++saved;
+    }
+    BOOST_TEST(saved >= 1U, "no .partial file: " << run);
+    BOOST_TEST(count(run.err, ": interrupted, ") == 2U, run);
+    POETRY_TEST_TIMING(stopping.count() < 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_run_still_prints_its_json_and_skips_the_strategies_after_it) {
+    RunningServer server({"-v", "--num-bytes", "10", "--delay", "0.02", poem_path("science.txt")});
+    const ProgramRun run = run_client(
+        {"--strategy", "all", "--json", "--ports-file", server.ports_file().string()}, [&](pid_t pid) {
+            BOOST_REQUIRE(server.wait_for_output("(chunk 3)"));
+            ::kill(pid, SIGTERM);
+        });
+    BOOST_TEST(run.status == 143, run);
+    const json report = report_of(run);
+    const json& runs = report.at("strategies");
+    BOOST_REQUIRE_EQUAL(runs.size(), 1U);  // blocking, the first, was stopped; no other started
+    BOOST_TEST(runs[0].at("strategy").get<std::string>() == "blocking");
+    BOOST_TEST(runs[0].at("totals").at("interrupted").get<std::size_t>() == 1U);
+    BOOST_TEST(runs[0].at("tasks")[0].at("status").get<std::string>() == "interrupted");
+    BOOST_TEST(runs[0].at("tasks")[0].at("bytes").get<std::size_t>() > 0U);
 }
 
 BOOST_AUTO_TEST_CASE(strategy_all_says_which_strategies_received_which_bytes) {
@@ -706,21 +759,84 @@ BOOST_AUTO_TEST_CASE(quiet_prints_only_the_summary) {
     BOOST_TEST(matches(run.out, summary("3 poems", "\n")), run);
 }
 
-BOOST_AUTO_TEST_CASE(print_writes_the_poems_after_the_report_in_task_order) {
+BOOST_AUTO_TEST_CASE(print_writes_each_poem_after_a_header_on_stderr_and_before_the_summary) {
     RunningServer server(three_poems("0"));
     const std::string poems = read_file(poem_path("ecstasy.txt")) + read_file(poem_path("alla_sera.txt")) +
                               read_file(poem_path("science.txt"));
+    // stdout holds the poems' bytes and then the summary; stderr a header per poem, in task order.
     const ProgramRun quiet = run_client({"-q", "--print", "--ports-file", server.ports_file().string()});
     BOOST_TEST_REQUIRE(quiet.status == 0, quiet);
-    const auto end_of_summary = quiet.out.find('\n');
-    BOOST_REQUIRE(end_of_summary != std::string::npos);
-    BOOST_TEST(matches(quiet.out.substr(0, end_of_summary), summary("3 poems")), quiet);
-    BOOST_TEST(quiet.out.substr(end_of_summary + 1) == poems);
+    BOOST_TEST(quiet.out.starts_with(poems), quiet);
+    BOOST_TEST(matches(quiet.out.substr(poems.size()), summary("3 poems", "\n")), quiet);
+    const auto port = [&](std::size_t i) { return std::to_string(server.port(i)); };
+    BOOST_TEST(quiet.err == "== Task 1: 127.0.0.1:" + port(0) + " (ecstasy), 2667 bytes, complete ==\n"
+                            "== Task 2: 127.0.0.1:" + port(1) + " (alla_sera), 551 bytes, complete ==\n"
+                            "== Task 3: 127.0.0.1:" + port(2) + " (science), 645 bytes, complete ==\n",
+               quiet);
 
     const ProgramRun chatty = run_client({"--print", "--ports-file", server.ports_file().string()});
     BOOST_TEST_REQUIRE(chatty.status == 0, chatty);
-    BOOST_TEST(chatty.out.ends_with(poems), chatty);
+    const auto summary_at = chatty.out.rfind("Got 3 poems in ");
+    BOOST_REQUIRE(summary_at != std::string::npos);
+    BOOST_TEST(chatty.out.substr(0, summary_at).ends_with(poems), chatty);
     BOOST_TEST(count(chatty.out, "Got 3 poems in ") == 1U, chatty);
+}
+
+/// Runs `script` with bash (the client's path in $CLIENT): for what only a shell sets up easily, a
+/// pipe into head or a closed stdout.
+ProgramRun run_shell(const std::string& script) {
+    return run_program({"/bin/bash", "-c", "CLIENT=" POETRY_CLIENT_PATH "; " + script});
+}
+
+BOOST_AUTO_TEST_CASE(a_stdout_that_cannot_be_written_is_an_error_in_one_line) {
+    RunningServer server(three_poems("0"));
+    const std::string ports = server.ports_file().string();
+    // A full device: the JSON cannot be written, exit 1.
+    const ProgramRun full = run_shell("\"$CLIENT\" --json --ports-file " + ports + " > /dev/full");
+    BOOST_TEST(full.status == 1, full);
+    BOOST_TEST(full.err == "poetry_client: cannot write to stdout: No space left on device\n", full);
+    // A closed stdout is found before any download: exit 2, and the server saw no one.
+    const std::size_t clients = count(server.out(), " connected to ");
+    const ProgramRun closed = run_shell("\"$CLIENT\" --ports-file " + ports + " >&-");
+    BOOST_TEST(closed.status == 2, closed);
+    BOOST_TEST(closed.err == "poetry_client: stdout is not open for writing: Bad file descriptor\n", closed);
+    BOOST_TEST(count(server.out(), " connected to ") == clients, server.out());
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_that_goes_away_stops_the_downloads_promptly) {
+    // Three downloads of 5.3 s each (10 bytes every 20 ms); head reads one line and leaves.
+    RunningServer server({"--num-bytes", "10", "--delay", "0.02", poem_path("ecstasy.txt")});
+    const ProgramRun run = run_shell("\"$CLIENT\" --connections 3 --ports-file " + server.ports_file().string() +
+                                     " | head -n 1 > /dev/null; exit ${PIPESTATUS[0]}");
+    BOOST_TEST(run.status == 1, run);
+    BOOST_TEST(run.err == "poetry_client: cannot write to stdout: Broken pipe\n", run);
+    POETRY_TEST_TIMING(run.took.count() < 4.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_rerun_into_the_same_output_dir_replaces_the_tasks_files) {
+    RunningServer cut({"--delay", "0", "--close-after", "100", poem_path("science.txt")});
+    RunningServer whole({"--delay", "0", poem_path("science.txt")});
+    const TempDir dir;
+    const ProgramRun first =
+        run_client({"-q", "--ports-file", cut.ports_file().string(), "--output-dir", dir.path().string()});
+    BOOST_TEST(first.status == 1, first);
+    check_files(files_in(dir.path()), {{"1-science.partial", read_file(poem_path("science.txt")).substr(0, 100)}});
+    const ProgramRun second =
+        run_client({"-q", "--ports-file", whole.ports_file().string(), "--output-dir", dir.path().string()});
+    BOOST_TEST(second.status == 0, second);
+    check_files(files_in(dir.path()), {{"1-science.txt", read_file(poem_path("science.txt"))}});
+}
+
+BOOST_AUTO_TEST_CASE(deadline_ends_a_download_that_trickles_for_ever) {
+    // 10 bytes every 20 ms never leaves 0.5 s of silence, but takes 5.3 s in all.
+    RunningServer server({"--num-bytes", "10", "--delay", "0.02", poem_path("ecstasy.txt")});
+    const ProgramRun run = run_client(
+        {"-q", "--timeout", "0.5", "--deadline", "0.3", "--ports-file", server.ports_file().string()});
+    BOOST_TEST(run.status == 1, run);
+    BOOST_TEST(matches(run.err, "Task 1: partial poem from 127\\.0\\.0\\.1:\\d+, \\d+ bytes received: "
+                                "not finished within 0\\.30 s\n"),
+               run);
+    POETRY_TEST_TIMING(run.took.count() < 3.0);
 }
 
 BOOST_AUTO_TEST_CASE(output_dir_saves_byte_identical_poems_even_when_chunks_split_characters) {
@@ -738,7 +854,7 @@ BOOST_AUTO_TEST_CASE(output_dir_saves_byte_identical_poems_even_when_chunks_spli
     const ProgramRun run =
         run_client({"--json", "--ports-file", server.ports_file().string(), "--output-dir", nested.string()});
     BOOST_TEST_REQUIRE(run.status == 0, run);
-    check_files(files_in(nested), poems_of(server));
+    check_files(files_in(nested), poems_of(server, true));
     // The 79 chunks were received apart, or the test would not have split anything.
     BOOST_TEST(report_of(run).at("tasks")[0].at("chunks").get<std::size_t>() >= 20U);
 }
@@ -845,6 +961,8 @@ BOOST_DATA_TEST_CASE(
         {{"--strategy", "threads", "--selector", "poll", "1"},
          "--selector applies to callbacks, futures and coroutines (or all), not to threads", true},
         {{"--wait", "1", "1"}, "--wait waits for a --ports-file: give one", true},
+        {{"--deadline", "0", "1"}, "--deadline: \"0\" is not a number of seconds above 0 and up to 86400", true},
+        {{"--deadline", "soon", "1"}, "--deadline: \"soon\"", true},
         {{"--wait", "0", "--ports-file", "p.json"}, "--wait: \"0\" is not a number of seconds", true},
         {{"--ports-file", POETRY_POEMS_DIR}, "--ports-file " POETRY_POEMS_DIR ": is a directory"},
     }),

@@ -79,9 +79,10 @@ std::string address(std::uint16_t port) {
     return "127.0.0.1:" + std::to_string(port);
 }
 
-/// The name --output-dir gives a task's poem.
-std::string poem_file(int task, std::uint16_t port, bool complete) {
-    return std::to_string(task) + "-127.0.0.1-" + std::to_string(port) + (complete ? ".txt" : ".partial");
+/// The name --output-dir gives a task's poem: the ports file names each poem.
+std::string poem_file(int task, const ListenerInfo& listener, bool complete) {
+    return std::to_string(task) + "-" + std::filesystem::path(listener.poem).stem().string() +
+           (complete ? ".txt" : ".partial");
 }
 
 /// The listeners of every server in `servers`, in order, as one ports file in `dir`.
@@ -170,7 +171,7 @@ BOOST_DATA_TEST_CASE(a_faulty_download_is_reported_and_the_healthy_one_is_byte_e
     BOOST_TEST(healthy.at("status").get<std::string>() == "complete", run);
     BOOST_TEST(healthy.at("bytes").get<std::size_t>() == setup.healthy.bytes, run);
     BOOST_TEST(healthy.at("error").is_null(), run);
-    BOOST_TEST(read_file(saved / poem_file(2, setup.healthy.port, true)) == healthy_bytes, run);
+    BOOST_TEST(read_file(saved / poem_file(2, setup.healthy, true)) == healthy_bytes, run);
 
     BOOST_TEST(faulty.at("address").get<std::string>() == address(setup.faulty.port), run);
     const auto status = faulty.at("status").get<std::string>();
@@ -184,7 +185,7 @@ BOOST_DATA_TEST_CASE(a_faulty_download_is_reported_and_the_healthy_one_is_byte_e
         BOOST_TEST(status == "complete", run);
         BOOST_TEST(got == setup.faulty.bytes, run);
         BOOST_TEST(faulty.at("error").is_null(), run);
-        BOOST_TEST(read_file(saved / poem_file(1, setup.faulty.port, true)) == faulty_bytes, run);
+        BOOST_TEST(read_file(saved / poem_file(1, setup.faulty, true)) == faulty_bytes, run);
         return;
     }
 
@@ -213,10 +214,10 @@ BOOST_DATA_TEST_CASE(a_faulty_download_is_reported_and_the_healthy_one_is_byte_e
     // What arrived is saved as .partial (a download that got nothing saves nothing), and is the poem's
     // first bytes.
     if (got > 0) {
-        BOOST_TEST(read_file(saved / poem_file(1, setup.faulty.port, false)) == faulty_bytes.substr(0, got),
+        BOOST_TEST(read_file(saved / poem_file(1, setup.faulty, false)) == faulty_bytes.substr(0, got),
                    run);
     }
-    BOOST_TEST(!std::filesystem::exists(saved / poem_file(1, setup.faulty.port, true)), run);
+    BOOST_TEST(!std::filesystem::exists(saved / poem_file(1, setup.faulty, true)), run);
 }
 
 // Which connections get faults depends only on the seed and the connection number: two fresh servers
