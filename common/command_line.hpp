@@ -34,6 +34,29 @@ inline std::string plain_quotes(std::string_view message) {
     return plain;
 }
 
+/// The help text: cxxopts' (which leaves a space at the end of every line it wraps) without trailing
+/// spaces, then `epilogue` (exit statuses, signals, limits). Set the parser's width to 80 first.
+inline std::string help_text(cxxopts::Options& parser, std::string_view epilogue) {
+    const std::string text = parser.help() + "\n" + std::string(epilogue);
+    std::string tidy;
+    tidy.reserve(text.size());
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        std::string_view line(text.data() + start, end - start);
+        while (!line.empty() && line.back() == ' ') {
+            line.remove_suffix(1);
+        }
+        tidy.append(line);
+        tidy += '\n';
+        start = end + 1;
+    }
+    return tidy;
+}
+
 /// The comma-separated items of every occurrence of list option `name`, in order.
 /// @throws Error (the program's UsageError) for an empty item: "--num-bytes: "10," has an empty item".
 template <class Error>

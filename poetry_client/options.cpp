@@ -11,12 +11,21 @@ namespace poetry::client {
 namespace {
 
 constexpr const char* description =
-    "Downloads one poem from each ADDRESS (PORT, HOST:PORT or [IPv6]:PORT; the host defaults to\n"
-    "127.0.0.1) with the chosen strategy, and reports what it got and what it cost.\n"
-    "Exit status: 0 when every poem arrived whole, 1 when any download failed, 2 for usage errors.\n"
-    "A poem ends when the server closes the connection. Only with --ports-file, which carries each\n"
-    "poem's size, is a poem cut short by a clean close reported as partial; otherwise it looks like a\n"
-    "short poem.\n";
+    "Downloads one poem from each ADDRESS (PORT, HOST:PORT or [IPv6]:PORT; the host\n"
+    "defaults to 127.0.0.1) with the chosen strategy, and reports what it got and\n"
+    "what it cost. A poem ends when the server closes the connection. Only with\n"
+    "--ports-file, which carries each poem's size, is a poem cut short by a clean\n"
+    "close reported as partial; otherwise it looks like a short poem.\n";
+
+constexpr const char* epilogue =
+    "Exit status: 0 when every poem arrived whole; 1 when a download failed or a\n"
+    "result could not be written; 2 for bad usage or input (one line on stderr,\n"
+    "before any download); 128+N when stopped by signal N.\n"
+    "Signals: SIGINT or SIGTERM stops the downloads, marks the unfinished ones\n"
+    "interrupted, reports what arrived and exits 130 or 143; a second one exits at\n"
+    "once.\n"
+    "Limits: --timeout, --deadline and --wait above 0 up to 86400 s; --connections\n"
+    "1 to 1000000; --workers 1 to 100000.\n";
 
 /// "callbacks, futures and coroutines": the strategies for which `applies` holds.
 template <class Predicate>
@@ -44,6 +53,7 @@ std::string strategy_list() {
 
 cxxopts::Options make_parser() {
     cxxopts::Options parser("poetry_client", description);
+    parser.set_width(80);
     parser.positional_help("ADDRESS...");
     // clang-format off
     parser.add_options()
@@ -63,8 +73,9 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "FILE")
         ("wait", "With --ports-file: wait up to S seconds for the file to appear, written by a running "
                  "server", cxxopts::value<std::string>(), "S")
-        ("print", "Print the poems after the report")
-        ("output-dir", "Save each poem to DIR/<task>-<host>-<port>.txt (.partial if incomplete)",
+        ("print", "Print the poems before the summary, each after a header on stderr")
+        ("output-dir", "Save each poem to DIR/<task>-<poem>.txt (the ports file's name, else "
+                       "<host>-<port>), or .partial if incomplete",
          cxxopts::value<std::string>(), "DIR")
         ("json", "Print one JSON document instead of the human report")
         ("chunk-times", "With --json: each task's chunks as [seconds since the run's start, bytes]")
@@ -116,7 +127,8 @@ std::string parse_selector(const std::string& text) {
 }  // namespace
 
 std::string usage() {
-    return make_parser().help();
+    auto parser = make_parser();
+    return cli::help_text(parser, epilogue);
 }
 
 std::optional<ClientOptions> parse_options(int argc, const char* const* argv, std::ostream& out) {
@@ -128,7 +140,7 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
         throw UsageError(cli::plain_quotes(e.what()));
     }
     if (parsed.count("help") != 0) {
-        out << parser.help();
+        out << cli::help_text(parser, epilogue);
         return std::nullopt;
     }
     if (parsed.count("version") != 0) {

@@ -14,17 +14,25 @@ namespace poetry::server {
 namespace {
 
 constexpr const char* description =
-    "Streams each POEM to every client that connects, NUM-BYTES at a time with DELAY seconds between\n"
-    "chunks, then closes the connection. Each poem gets its own port. --port, --num-bytes, --delay and\n"
-    "the fault options take one value for all poems or one per poem (comma-separated or by repeating\n"
-    "the flag); in a fault's list, - (or none) leaves that poem without the fault. The fault options\n"
-    "make the server a faulty peer on demand, for testing clients.\n";
+    "Streams each POEM to every client that connects, NUM-BYTES at a time with DELAY\n"
+    "seconds between chunks, then closes the connection. Each poem gets its own port.\n"
+    "--port, --num-bytes, --delay and the fault options take one value for all poems\n"
+    "or one per poem (comma-separated or by repeating the flag); in a fault's list,\n"
+    "- (or none) leaves that poem without the fault. The fault options make the\n"
+    "server a faulty peer on demand, for testing clients.\n";
+
+constexpr const char* epilogue =
+    "Exit status: 0 after SIGINT or SIGTERM, 1 if serving failed, 2 for bad usage or\n"
+    "input (one line on stderr, nothing served).\n"
+    "Signals: SIGINT or SIGTERM stops the server: it closes its clients, removes its\n"
+    "ports file and prints the summary.\n"
+    "Limits: --delay and the fault seconds 0 to 86400; --num-bytes 1 to 4294967295;\n"
+    "--port 0 to 65535; --fault-rate 0 to 1; --max-clients 1 to 4294967295.\n";
 
 cxxopts::Options make_parser() {
     cxxopts::Options parser("poetry_server", description);
     parser.positional_help("POEM...");
-    // Wide enough that the long fault options leave room for every description, default and all.
-    parser.set_width(110);
+    parser.set_width(80);
     // clang-format off
     parser.add_options()
         ("port", "Port(s); one port with several poems serves them on P, P+1, ...; 0 or none picks free ports",
@@ -209,7 +217,8 @@ Mode parse_mode(const std::string& text) {
 }  // namespace
 
 std::string usage() {
-    return make_parser().help();
+    auto parser = make_parser();
+    return cli::help_text(parser, epilogue);
 }
 
 const char* to_string(Mode mode) noexcept {
@@ -233,7 +242,7 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         throw UsageError(cli::plain_quotes(e.what()));
     }
     if (parsed.count("help") != 0) {
-        out << parser.help();
+        out << cli::help_text(parser, epilogue);
         return std::nullopt;
     }
     if (parsed.count("version") != 0) {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "integration/bad_input.hpp"
+#include "integration/help_check.hpp"
 #include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
@@ -1032,6 +1033,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option_and_version_prints_it) {
     const ProgramRun help = run_client({"--help"});
     BOOST_TEST(help.status == 0);
     BOOST_TEST(help.err.empty());
+    check_help(help.out, "poetry_client.md");
     for (const char* option :
          {"--strategy", "--selector", "--connections", "--workers", "--timeout", "--ports-file", "--print",
           "--output-dir", "--json", "--quiet", "--help", "--version"}) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "integration/bad_input.hpp"
+#include "integration/help_check.hpp"
 #include "integration/recording_client.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
@@ -505,6 +506,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option_with_its_default_and_version_prints
          {"(default: 10)", "(default: 0.7)", "(default: localhost)", "(default: async)"}) {
         BOOST_TEST(help.out.find(fallback) != std::string::npos, fallback);
     }
+    check_help(help.out, "poetry_server.md");
     const Exited version = run_server_to_exit({"--version"});
     BOOST_TEST(version.status == 0);
     BOOST_TEST(version.out.starts_with("poetry_server "));
