@@ -134,6 +134,13 @@ void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::dur
             stats.lateness.percentile_ms(0.99), stats.lateness.max_ms());
         text += lateness;
     }
+    if (const std::uint64_t bytes = stats.unpaced_bytes; bytes > 0 && stats.unpaced_time.busy().count() > 0) {
+        const double seconds = std::chrono::duration<double>(stats.unpaced_time.busy()).count();
+        char throughput[128];
+        std::snprintf(throughput, sizeof(throughput), "; with no delay, %.1f MB/s over %.2f s",
+                      static_cast<double>(bytes) / seconds / 1e6, seconds);
+        text += throughput;
+    }
     if (faults_configured) {
         text += "; faults on " + std::to_string(stats.faulty) + " of " + std::to_string(stats.connections) +
                 " connections";
@@ -148,6 +155,25 @@ void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::dur
         }
     }
     line(out_, text);
+}
+
+void UnpacedTime::begin(std::chrono::steady_clock::time_point at) {
+    const std::lock_guard lock(mutex_);
+    if (open_++ == 0) {
+        since_ = at;
+    }
+}
+
+void UnpacedTime::end(std::chrono::steady_clock::time_point at) {
+    const std::lock_guard lock(mutex_);
+    if (open_ > 0 && --open_ == 0) {
+        busy_ += at - since_;
+    }
+}
+
+std::chrono::steady_clock::duration UnpacedTime::busy() const {
+    const std::lock_guard lock(mutex_);
+    return busy_;
 }
 
 void LatenessHistogram::record(std::chrono::steady_clock::duration late) noexcept {
@@ -180,6 +206,9 @@ SessionRecord::SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& l
     : client_(std::move(client)), stats_(stats), log_(log) {
     ++stats_.active;
     ++stats_.connections;
+    if (unpaced()) {
+        stats_.unpaced_time.begin(client_.start);
+    }
     if (const FaultPlan* plan = client_.faults.plan()) {
         ++stats_.faulty;
         // These act on the whole session (the limits and the slow close count when they act).
@@ -196,6 +225,13 @@ SessionRecord::SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& l
 
 SessionRecord::~SessionRecord() {
     --stats_.active;
+    if (unpaced()) {
+        try {
+            stats_.unpaced_time.end(std::chrono::steady_clock::now());
+        } catch (...) {
+            // std::mutex::lock only throws on a system error; a throughput a little off is the lesser harm.
+        }
+    }
     switch (end_) {
         case SessionEnd::finished:
             ++stats_.served;
@@ -220,10 +256,19 @@ SessionRecord::~SessionRecord() {
 void SessionRecord::add_sent(std::size_t bytes) noexcept {
     sent_ += bytes;
     stats_.bytes_sent += bytes;
+    if (unpaced()) {
+        stats_.unpaced_bytes += bytes;
+    }
 }
 
 void SessionRecord::chunk_left(std::chrono::steady_clock::time_point due) noexcept {
-    stats_.lateness.record(std::chrono::steady_clock::now() - due);
+    if (!unpaced()) {
+        stats_.lateness.record(std::chrono::steady_clock::now() - due);
+    }
+}
+
+bool SessionRecord::unpaced() const noexcept {
+    return client_.listener->delay == std::chrono::nanoseconds::zero();
 }
 
 void SessionRecord::end(SessionEnd how, std::string reason) noexcept {

@@ -37,6 +37,21 @@ private:
     std::atomic<std::uint64_t> max_us_{0};
 };
 
+/// How long at least one --delay 0 session was open: the time the unpaced bytes took, all sessions
+/// together, without the gaps between them. Touched when such a session begins and ends, never per chunk.
+class UnpacedTime {
+public:
+    void begin(std::chrono::steady_clock::time_point at);
+    void end(std::chrono::steady_clock::time_point at);
+    [[nodiscard]] std::chrono::steady_clock::duration busy() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::size_t open_ = 0;
+    std::chrono::steady_clock::time_point since_{};
+    std::chrono::steady_clock::duration busy_{};
+};
+
 struct ServerStats {
     std::atomic<std::uint64_t> served{0};       // got the whole poem
     std::atomic<std::uint64_t> dropped{0};      // left (or failed) before the end
@@ -44,7 +59,11 @@ struct ServerStats {
     std::atomic<std::uint64_t> refused{0};      // over --max-clients
     std::atomic<std::uint64_t> bytes_sent{0};
     std::atomic<std::uint64_t> active{0};       // connected now
-    LatenessHistogram lateness;                 // how late each chunk left against its schedule
+    LatenessHistogram lateness;                 // how late each chunk left against its schedule (delay > 0)
+    // --delay 0 sends as fast as the client reads: no schedule, so no lateness; its figure is the
+    // throughput, its bytes over the time when at least one such session was open.
+    std::atomic<std::uint64_t> unpaced_bytes{0};
+    UnpacedTime unpaced_time;
     std::atomic<std::uint64_t> connections{0};  // every session, however it ended
     std::atomic<std::uint64_t> faulty{0};       // sessions chosen for faults (--fault-rate)
     // Per FaultKind, the sessions where it acted: jitter and the like on every faulty session that has
@@ -95,7 +114,8 @@ public:
     /// 0.1 s steps" (or "accept failed (...)" for another error that retrying at once would not cure).
     void accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds);
     /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes;
-    /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms", and if `faults_configured`,
+    /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms" (chunks with a delay), "; with no
+    /// delay, 499.3 MB/s over 0.21 s" (--delay 0: MB are 10^6 bytes), and if `faults_configured`,
     /// "; faults on 12 of 40 connections: close-after 5, reset-after 7" (each fault that acted).
     void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime,
                  bool faults_configured);
@@ -134,6 +154,9 @@ public:
     [[nodiscard]] std::uint64_t sent() const noexcept { return sent_; }
 
 private:
+    /// --delay 0: no schedule, so no lateness; its bytes count towards the throughput instead.
+    [[nodiscard]] bool unpaced() const noexcept;
+
     ClientInfo client_;
     ServerStats& stats_;
     ServerLog& log_;

@@ -281,7 +281,8 @@ BOOST_AUTO_TEST_CASE(max_clients_refuses_connections_beyond_the_limit) {
 
 BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
                      data::make(modes) * data::make({SIGTERM, SIGINT}), mode, signal) {
-    RunningServer server({"--mode", mode, "--num-bytes", "551", "--delay", "0", poem_path("alla_sera.txt")});
+    // One chunk of 551 bytes: a delay, so that the chunk has a schedule to be late against.
+    RunningServer server({"--mode", mode, "--num-bytes", "551", "--delay", "0.01", poem_path("alla_sera.txt")});
     BOOST_TEST(download(server.port()).bytes.size() == 551U);
     BOOST_TEST(server.wait_for_output("sent 551 bytes in"));
     BOOST_TEST(server.stop(signal) == 0);
@@ -301,6 +302,33 @@ BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
     BOOST_TEST(p50 == max, summary);
     BOOST_TEST(p99 == max, summary);
     BOOST_TEST(server.err().empty());
+}
+
+BOOST_DATA_TEST_CASE(with_no_delay_the_summary_gives_the_throughput_not_a_lateness, data::make(modes), mode) {
+    const TempDir dir;
+    write_patterned_file(dir / "big.txt", 20'000'000);
+    RunningServer server({"--mode", mode, "--num-bytes", "65536", "--delay", "0", (dir / "big.txt").string()});
+    for (int i = 0; i < 2; ++i) {
+        BOOST_TEST(download(server.port()).bytes.size() == 20'000'000U);
+    }
+    // Both sessions have ended (their lines come as they close), so the stop interrupts none.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (count(server.out(), ": sent 20000000 bytes in ") < 2 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    BOOST_TEST(server.stop() == 0);
+    const std::string summary = last_line(server.out());
+    BOOST_TEST(summary.find("chunks left late") == std::string::npos, summary);
+    double mb_per_s = 0;
+    double seconds = 0;
+    const auto at = summary.find("; with no delay, ");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, summary);
+    BOOST_REQUIRE(std::sscanf(summary.c_str() + at, "; with no delay, %lf MB/s over %lf s", &mb_per_s, &seconds) == 2);
+    // 40 MB went out while the sessions were open, so the figure is 40 MB over that time (printed to
+    // 0.01 s, and MB/s to 0.1).
+    BOOST_TEST(seconds > 0.0);
+    BOOST_TEST(mb_per_s >= 40.0 / (seconds + 0.005) - 0.05, summary);
+    BOOST_TEST(mb_per_s <= 40.0 / std::max(seconds - 0.005, 0.001) + 0.05, summary);
 }
 
 BOOST_DATA_TEST_CASE(a_stop_signal_interrupts_a_client_that_does_not_read, data::make(modes), mode) {
