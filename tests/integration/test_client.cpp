@@ -34,6 +34,7 @@
 #include "integration/help_check.hpp"
 #include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
+#include "support/fake_server.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/timing.hpp"
 
@@ -47,71 +48,6 @@ namespace {
 
 //---------------------------------------------------------------------------------------------------------
 // Fake servers (running the client and a refused port: integration/client_run.hpp)
-
-/// How a FakeServer ends a connection once it has sent its bytes.
-enum class Ending {
-    close,    // a clean close (FIN)
-    reset,    // a reset (SO_LINGER 0), once the client has acknowledged the bytes
-    silence,  // keeps the connection open and says nothing more
-};
-
-/// A one-trick server on a free loopback port, run by a thread: it accepts every connection, sends the
-/// same bytes on each, then ends it as `ending` says.
-class FakeServer {
-public:
-    FakeServer(std::string sends, Ending ending) : sends_(std::move(sends)), ending_(ending) {
-        thread_ = std::jthread([this](const std::stop_token& stop) { serve(stop); });
-    }
-
-    [[nodiscard]] std::string port() const { return std::to_string(listener_.local_endpoint().port()); }
-    [[nodiscard]] std::size_t accepted() const noexcept { return accepted_; }
-
-private:
-    void serve(const std::stop_token& stop) {
-        while (!stop.stop_requested()) {
-            pollfd ready{listener_.fd(), POLLIN, 0};
-            if (::poll(&ready, 1, 10) <= 0) {
-                continue;
-            }
-            std::error_code ec;
-            net::Socket client = net::accept(listener_, ec);
-            if (ec) {
-                continue;
-            }
-            ++accepted_;
-            client.send_all(net::as_bytes(sends_), ec);
-            switch (ending_) {
-                case Ending::close:
-                    break;
-                case Ending::reset: {
-                    // Bytes not yet acknowledged would be thrown away with the reset: wait until the
-                    // client's kernel has them all (it hands them out before the reset's error).
-                    int unacknowledged = 1;
-                    for (int i = 0; i < 5000 && ::ioctl(client.fd(), SIOCOUTQ, &unacknowledged) == 0 &&
-                                    unacknowledged > 0;
-                         ++i) {
-                        std::this_thread::sleep_for(1ms);
-                    }
-                    // Reset at once: often before the client has seen its connect complete, which must
-                    // still count as connected, with the bytes received (Socket::connect_error).
-                    const linger abort_on_close{1, 0};
-                    ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
-                    break;
-                }
-                case Ending::silence:
-                    held_.push_back(std::move(client));
-                    break;
-            }
-        }
-    }
-
-    net::Socket listener_ = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
-    std::string sends_;
-    Ending ending_;
-    std::atomic<std::size_t> accepted_{0};
-    std::vector<net::Socket> held_;  // the silent ones, open until the server goes
-    std::jthread thread_;            // last: stopped and joined before the members above go
-};
 
 /// Whether anyone has connected to `listener` (which never accepts): a pending connection makes it
 /// readable.
@@ -161,8 +97,8 @@ std::string address(std::uint16_t port) {
 std::string poem_file(int task, const std::string& port, bool complete = true) {
     return std::to_string(task) + "-127.0.0.1-" + port + (complete ? ".txt" : ".partial");
 }
-std::string poem_file(int task, std::uint16_t port) {
-    return poem_file(task, std::to_string(port));
+std::string poem_file(int task, std::uint16_t port, bool complete = true) {
+    return poem_file(task, std::to_string(port), complete);
 }
 
 /// Every file in `dir`, by name, with its bytes.
@@ -245,9 +181,9 @@ int most_at_once(const json& tasks) {
 }
 
 /// A ports file in `dir` that lists one listener at 127.0.0.1:`port` whose poem is `bytes` long.
-std::string write_ports_file(const TempDir& dir, const std::string& port, std::size_t bytes) {
+std::string write_ports_file(const TempDir& dir, std::uint16_t port, std::size_t bytes) {
     const auto path = dir / "ports.json";
-    json listener = {{"host", "127.0.0.1"}, {"port", std::stoi(port)}, {"poem", poem_path("alla_sera.txt")},
+    json listener = {{"host", "127.0.0.1"}, {"port", port}, {"poem", poem_path("alla_sera.txt")},
                      {"bytes", bytes},      {"num_bytes", 100},        {"delay", 0.01}};
     std::ofstream(path) << json::array({listener}).dump(2);
     return path.string();
@@ -383,10 +319,10 @@ BOOST_DATA_TEST_CASE(a_refused_port_among_good_ones_fails_only_that_task_and_the
 BOOST_DATA_TEST_CASE(a_server_that_resets_mid_poem_gives_a_partial_result, data::make(all_strategies),
                      strategy) {
     const std::string start = read_file(poem_path("alla_sera.txt")).substr(0, 100);
-    FakeServer server(start, Ending::reset);
+    FakeServer server({start, 0, 0ms, Ending::reset});
     const TempDir dir;
     const ProgramRun run =
-        run_client({"--strategy", strategy, "-q", "--output-dir", dir.path().string(), server.port()});
+        run_client({"--strategy", strategy, "-q", "--output-dir", dir.path().string(), std::to_string(server.port())});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: partial poem from " + address(server.port()) +
                               ", 100 bytes received: recv: Connection reset by peer\n",
@@ -397,8 +333,8 @@ BOOST_DATA_TEST_CASE(a_server_that_resets_mid_poem_gives_a_partial_result, data:
 
 BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_looks_like_a_short_poem_without_a_ports_file,
                      data::make(all_strategies), strategy) {
-    FakeServer server(read_file(poem_path("alla_sera.txt")).substr(0, 100), Ending::close);
-    const ProgramRun run = run_client({"--strategy", strategy, server.port()});
+    FakeServer server({read_file(poem_path("alla_sera.txt")).substr(0, 100), 0, 0ms, Ending::close});
+    const ProgramRun run = run_client({"--strategy", strategy, std::to_string(server.port())});
     BOOST_TEST(run.status == 0, run);
     BOOST_TEST(run.err.empty(), run);
     const auto lines = lines_of(run.out);
@@ -412,7 +348,7 @@ BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_looks_like_a_short_poem_without_a_po
 BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_is_partial_when_the_ports_file_gives_the_size,
                      data::make(all_strategies), strategy) {
     const std::string start = read_file(poem_path("alla_sera.txt")).substr(0, 100);
-    FakeServer server(start, Ending::close);
+    FakeServer server({start, 0, 0ms, Ending::close});
     const TempDir dir;
     const std::string ports_file = write_ports_file(dir, server.port(), 551);
     const ProgramRun run = run_client(
@@ -427,7 +363,7 @@ BOOST_DATA_TEST_CASE(a_clean_close_mid_poem_is_partial_when_the_ports_file_gives
 
 BOOST_DATA_TEST_CASE(more_bytes_than_the_ports_file_gives_fail_the_download, data::make(all_strategies),
                      strategy) {
-    FakeServer server(read_file(poem_path("alla_sera.txt")).substr(0, 100), Ending::close);
+    FakeServer server({read_file(poem_path("alla_sera.txt")).substr(0, 100), 0, 0ms, Ending::close});
     const TempDir dir;
     const ProgramRun run =
         run_client({"--strategy", strategy, "-q", "--ports-file", write_ports_file(dir, server.port(), 60)});
@@ -440,8 +376,8 @@ BOOST_DATA_TEST_CASE(more_bytes_than_the_ports_file_gives_fail_the_download, dat
 
 BOOST_DATA_TEST_CASE(timeout_ends_a_download_from_a_server_that_never_sends, data::make(all_strategies),
                      strategy) {
-    FakeServer server("", Ending::silence);
-    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", server.port()});
+    FakeServer server({"", 0, 0ms, Ending::silence});
+    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", std::to_string(server.port())});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: no poem from " + address(server.port()) +
                               ", 0 bytes received: no data for 0.20 s\n",
@@ -457,8 +393,8 @@ BOOST_DATA_TEST_CASE(timeout_ends_a_download_from_a_server_that_never_sends, dat
 
 BOOST_DATA_TEST_CASE(timeout_ends_a_download_that_goes_silent_mid_poem_as_partial, data::make(all_strategies),
                      strategy) {
-    FakeServer server(read_file(poem_path("alla_sera.txt")).substr(0, 100), Ending::silence);
-    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", server.port()});
+    FakeServer server({read_file(poem_path("alla_sera.txt")).substr(0, 100), 0, 0ms, Ending::silence});
+    const ProgramRun run = run_client({"--strategy", strategy, "-q", "--timeout", "0.2", std::to_string(server.port())});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err == "Task 1: partial poem from " + address(server.port()) +
                               ", 100 bytes received: no data for 0.20 s\n",
@@ -484,10 +420,10 @@ BOOST_AUTO_TEST_CASE(json_holds_every_task_and_the_totals) {
         {"--num-bytes", "256,40", "--delay", "0.01", poem_path("ecstasy.txt"), poem_path("alla_sera.txt")});
     const RefusedPort refused;
     const std::string start = read_file(poem_path("science.txt")).substr(0, 100);
-    FakeServer resetting(start, Ending::reset);
+    FakeServer resetting({start, 0, 0ms, Ending::reset});
     // Two complete, one failed and two partial: no count can stand in for another.
     const ProgramRun run = run_client({"--json", std::to_string(server.port(0)), refused.port(),
-                                      resetting.port(), resetting.port(), std::to_string(server.port(1))});
+                                      std::to_string(resetting.port()), std::to_string(resetting.port()), std::to_string(server.port(1))});
     BOOST_TEST(run.status == 1, run);
     BOOST_TEST(run.err.empty(), run);  // --json: the document only
     const json report = report_of(run);

@@ -11,17 +11,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "support/sanitized.hpp"
+
 namespace poetry::test {
 
 /// Under AddressSanitizer freed memory waits in a quarantine (256 MB by default) and every allocation
 /// carries redzones; under ThreadSanitizer every access has shadow memory. A process's resident memory
 /// then says more about the sanitizer than about the code: tests skip their memory bounds there
 /// (LeakSanitizer checks for leaks instead).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool resident_memory_is_meaningful = false;
-#else
-inline constexpr bool resident_memory_is_meaningful = true;
-#endif
+inline constexpr bool resident_memory_is_meaningful = !under_sanitizer;
 
 inline std::filesystem::path proc_dir(pid_t pid) {
     return std::filesystem::path("/proc") / std::to_string(pid);

@@ -5,13 +5,11 @@
 // unevenly, so there they say more about the sanitizer than about the code and are not checked.
 #pragma once
 
+#include "support/sanitized.hpp"
+
 namespace poetry::test {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool timing_is_measured = false;
-#else
-inline constexpr bool timing_is_measured = true;
-#endif
+inline constexpr bool timing_is_measured = !under_sanitizer;
 
 }  // namespace poetry::test
 
