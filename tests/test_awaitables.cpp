@@ -1,4 +1,5 @@
-// Awaitables on a real loop: sleep, recv, send_all, accept and connect over socketpairs and loopback.
+// Awaitables on a real loop (and a few on virtual time): sleep, sleep_until, recv, send_all, accept and
+// connect over socketpairs and loopback.
 #include "poetry/coro/awaitables.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -13,6 +14,7 @@
 
 #include "poetry/coro/create_task.hpp"
 #include "poetry/coro/gather.hpp"
+#include "support/fake_clock.hpp"
 #include "support/fd_count.hpp"
 #include "support/timing.hpp"
 
@@ -76,6 +78,88 @@ BOOST_AUTO_TEST_CASE(sleep_suspends_for_at_least_the_delay_and_sleepers_wake_in_
     // in every build; how soon after is a measurement, in the plain build only.
     BOOST_TEST(elapsed >= 30ms);
     POETRY_TEST_TIMING(elapsed < 3s);
+}
+
+BOOST_AUTO_TEST_CASE(sleep_until_resumes_no_earlier_than_its_deadline_and_sleepers_wake_in_deadline_order) {
+    EventLoop loop;
+    const poetry::TimePoint start = loop.time();
+    std::vector<std::pair<int, poetry::TimePoint>> woke;
+    auto sleeper = [&](int ms) -> Task<void> {
+        co_await poetry::sleep_until(loop, start + std::chrono::milliseconds(ms));
+        woke.emplace_back(ms, loop.time());
+    };
+    std::vector<Task<void>> sleepers;
+    for (int ms : {30, 10, 40, 20}) {
+        sleepers.push_back(sleeper(ms));
+    }
+    poetry::run(loop, poetry::gather(loop, std::move(sleepers)));
+    BOOST_REQUIRE_EQUAL(woke.size(), 4U);
+    for (std::size_t i = 0; i < woke.size(); ++i) {
+        const int ms = 10 * static_cast<int>(i + 1);
+        BOOST_TEST(woke[i].first == ms);
+        BOOST_TEST((woke[i].second >= start + std::chrono::milliseconds(ms)));  // never early, in any build
+    }
+    POETRY_TEST_TIMING((woke.back().second - start < 3s));
+    BOOST_TEST(loop.armed_timers() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(
+    sleep_until_on_virtual_time_resumes_exactly_at_its_deadline_and_keeps_an_absolute_schedule) {
+    poetry::test::VirtualClock clock;
+    auto loop = poetry::test::make_virtual_time_loop(clock);
+    const poetry::TimePoint start = loop->time();
+    std::vector<Clock::duration> ticks;
+    // Each step takes 3 ms of (virtual) work: sleep_until(start + k x 10 ms) does not add it up, as
+    // sleep(10 ms) after each step would.
+    auto paced = [&]() -> Task<void> {
+        for (int k = 1; k <= 5; ++k) {
+            co_await poetry::sleep_until(*loop, start + k * 10ms);
+            ticks.push_back(loop->time() - start);
+            clock.advance(3ms);
+        }
+    };
+    poetry::run(*loop, paced());
+    BOOST_TEST(ticks == (std::vector<Clock::duration>{10ms, 20ms, 30ms, 40ms, 50ms}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(sleep_until_a_deadline_that_has_passed_still_suspends_for_one_iteration) {
+    poetry::test::VirtualClock clock;
+    auto loop = poetry::test::make_virtual_time_loop(clock);
+    bool started = false;
+    bool after = false;
+    auto task = [&]() -> Task<void> {
+        started = true;
+        co_await poetry::sleep_until(*loop, loop->time() - 1s);
+        after = true;
+    };
+    auto future = poetry::create_task(*loop, task());
+    loop->run_once();  // starts the task, which suspends
+    BOOST_TEST(started);
+    BOOST_TEST(!after);
+    BOOST_TEST(loop->armed_timers() == 1U);
+    loop->run_once();
+    BOOST_TEST(after);
+    BOOST_TEST(future.done());
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_sleeping_task_disarms_its_timer) {
+    poetry::test::VirtualClock clock;
+    auto loop = poetry::test::make_virtual_time_loop(clock);
+    bool woke = false;
+    auto task = [&]() -> Task<void> {
+        co_await poetry::sleep(*loop, 10ms);
+        woke = true;
+    };
+    auto future = poetry::create_task(*loop, task());
+    loop->run_once();
+    BOOST_TEST(loop->armed_timers() == 1U);
+    future.cancel();  // destroys the frame, and the awaiter's Timer with it (ASan: no use after)
+    BOOST_TEST(loop->armed_timers() == 0U);
+    loop->call_later(50ms, [&] { loop->stop(); });
+    loop->run_forever();
+    BOOST_TEST(!woke);
+    BOOST_TEST(future.cancelled());
 }
 
 BOOST_AUTO_TEST_CASE(recv_returns_what_is_there_and_zero_at_end_of_stream) {
@@ -184,6 +268,74 @@ BOOST_AUTO_TEST_CASE(accept_and_connect_meet_over_loopback) {
     };
     BOOST_TEST(poetry::run(loop, both()) == "slow poetry");
     BOOST_TEST((::fcntl(listener.fd(), F_GETFL) & O_NONBLOCK) != 0);  // accept made it non-blocking
+}
+
+BOOST_AUTO_TEST_CASE(an_accept_awaited_before_any_client_connects_resumes_when_one_does_without_spinning) {
+    // The accept's first attempt finds nothing ("would block") and it suspends; a client connects 20 ms
+    // later. The old AcceptAwaiter kept that first "would block" and never called accept(2) again: the
+    // listener stayed readable, its callback ran on every iteration, and the loop spun at 100% CPU.
+    EventLoop loop;
+    net::Socket listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    const auto port = listener.local_endpoint().port();
+    net::Socket client;
+    bool accept_was_waiting = false;
+    loop.call_later(20ms, [&] {
+        accept_was_waiting = loop.has_reader(listener.fd());
+        client = net::connect(net::Address("127.0.0.1", port));  // blocking: the backlog takes it at once
+    });
+    net::Endpoint peer;
+    auto server = [&]() -> Task<net::Socket> { co_return co_await poetry::accept(loop, listener, &peer); };
+    auto accepted = poetry::create_task(loop, server());
+
+    // Iterations, not run_until_complete: a spinning loop must fail the test, not hang it.
+    const auto start = Clock::now();
+    int iterations = 0;
+    while (!accepted.done() && iterations < 100'000 && Clock::now() - start < 5s) {
+        loop.run_once();
+        ++iterations;
+    }
+    BOOST_REQUIRE_MESSAGE(accepted.done(), "not accepted after " << iterations << " loop iterations");
+    BOOST_TEST(accept_was_waiting);
+    // Start the task, wake for the timer, wake for the connection: a handful, whatever the machine.
+    BOOST_TEST(iterations <= 10);
+    BOOST_TEST((Clock::now() - start >= 20ms));
+
+    net::Socket server_side = accepted.take_result();
+    BOOST_REQUIRE(server_side.is_open());
+    BOOST_REQUIRE(client.is_open());
+    BOOST_TEST(peer.port() == client.local_endpoint().port());
+    client.send_all(net::as_bytes("hello"));
+    client.close();
+    BOOST_TEST(poetry::run(loop, read_all(loop, server_side)) == "hello");
+    BOOST_TEST(loop.selector().size() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(an_accept_loop_takes_clients_that_each_arrive_while_it_waits) {
+    EventLoop loop;
+    net::Socket listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    const auto port = listener.local_endpoint().port();
+    std::vector<net::Socket> clients;
+    for (int i = 1; i <= 3; ++i) {
+        loop.call_later(i * 15ms, [&] { clients.push_back(net::connect(net::Address("127.0.0.1", port))); });
+    }
+    auto server = [&]() -> Task<std::size_t> {
+        std::vector<net::Socket> accepted;
+        while (accepted.size() < 3) {
+            accepted.push_back(co_await poetry::accept(loop, listener));
+        }
+        co_return accepted.size();
+    };
+    auto accepted = poetry::create_task(loop, server());
+    const auto start = Clock::now();
+    int iterations = 0;
+    while (!accepted.done() && iterations < 100'000 && Clock::now() - start < 5s) {
+        loop.run_once();
+        ++iterations;
+    }
+    BOOST_REQUIRE_MESSAGE(accepted.done(), "not accepted after " << iterations << " loop iterations");
+    BOOST_TEST(accepted.take_result() == 3U);
+    BOOST_TEST(iterations <= 20);
+    BOOST_TEST(loop.selector().size() == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(only_one_coroutine_may_wait_to_read_an_fd) {

@@ -187,12 +187,12 @@ BOOST_AUTO_TEST_CASE(destroying_a_sleeping_task_cancels_its_timer) {
     {
         Future<void> future = poetry::create_task(loop, sleeper(loop, woke));
         loop.run_once();
-        BOOST_TEST(loop.timer_count() == 1U);
+        BOOST_TEST(loop.armed_timers() == 1U);
         future.cancel();
     }
     loop.call_soon([&] { loop.stop(); });
     loop.run_forever();
-    BOOST_TEST(loop.timer_count() == 0U);
+    BOOST_TEST(loop.armed_timers() == 0U);
     BOOST_TEST(!woke);
 }
 
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(a_task_that_cancels_its_own_future_runs_on_until_it_next_wa
     BOOST_TEST(after_cancel);
     BOOST_TEST(!after_wait);
     BOOST_TEST(self->cancelled());
-    BOOST_TEST(loop.timer_count() == 0U);
+    BOOST_TEST(loop.armed_timers() == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(a_spawned_task_runs_to_its_end_with_nobody_holding_it) {

@@ -31,11 +31,15 @@ bool SendAllAwaiter::try_operation() noexcept {
 bool AcceptAwaiter::try_operation() noexcept {
     if (!made_nonblocking_) {
         listener_.set_nonblocking(true, error_);
-        made_nonblocking_ = !error_;
+        if (error_) {
+            return true;
+        }
+        made_nonblocking_ = true;
     }
-    if (!error_) {
-        accepted_ = net::accept(listener_, error_, peer_);
-    }
+    // Every attempt starts clear: a "would block" kept from the last one must not stand for this one
+    // (it once made every later wake-up skip accept(2) and spin the loop).
+    error_.clear();
+    accepted_ = net::accept(listener_, error_, peer_);
     // A client that gave up before we accepted it concerns that client only: wait for the next one.
     if (error_ == std::errc::connection_aborted || error_ == std::errc::protocol_error) {
         error_.clear();

@@ -210,10 +210,17 @@ Selector::Timeout EventLoop::next_timeout() const {
     if (!ready_.empty() || stopping_) {
         return Selector::Timeout::zero();
     }
-    if (timers_.empty()) {
+    if (timers_.empty() && timer_heap_.empty()) {
         return Selector::block;
     }
-    const auto wait = timers_.front().when - time();
+    TimePoint earliest = TimePoint::max();
+    if (!timers_.empty()) {
+        earliest = timers_.front().when;
+    }
+    if (!timer_heap_.empty()) {
+        earliest = std::min(earliest, timer_heap_.earliest());
+    }
+    const auto wait = earliest - time();
     return wait > Clock::duration::zero() ? std::chrono::duration_cast<Selector::Timeout>(wait)
                                           : Selector::Timeout::zero();
 }
@@ -249,8 +256,12 @@ void EventLoop::run_once() {
     }
 
     // Only the callbacks ready now run in this pass; those they schedule wait for the next one,
-    // so that a callback re-scheduling itself cannot starve I/O.
-    for (std::size_t todo = ready_.size(); todo > 0; --todo) {
+    // so that a callback re-scheduling itself cannot starve I/O. Due Timers first: a paced sender's
+    // schedule should not wait behind a burst of I/O callbacks.
+    std::size_t todo = ready_.size();
+    timer_heap_.collect_due(now);
+    timer_heap_.run_due([this](const Callback& callback) { run_callback(callback); });
+    for (; todo > 0; --todo) {
         std::shared_ptr<detail::HandleState> handle = std::move(ready_.front());
         ready_.pop_front();
         if (!handle->cancelled) {
@@ -270,8 +281,12 @@ void EventLoop::run_forever() {
 }
 
 void EventLoop::run_handle(detail::HandleState& handle) noexcept {
+    run_callback(handle.callback);
+}
+
+void EventLoop::run_callback(const Callback& callback) noexcept {
     try {
-        handle.callback();
+        callback();
     } catch (...) {
         call_exception_handler({"exception in callback", std::current_exception()});
     }

@@ -28,3 +28,22 @@ std::size_t raise_fd_limit(std::size_t wanted) noexcept {
 }
 
 }  // namespace poetry::net
+
+namespace poetry::net {
+
+std::size_t cap_fd_limit(std::size_t most) noexcept {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return 0;
+    }
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur <= most) {
+        return static_cast<std::size_t>(limit.rlim_cur);
+    }
+    const rlimit capped{static_cast<rlim_t>(most), limit.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &capped) == 0) {
+        return most;
+    }
+    return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+}  // namespace poetry::net

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -87,6 +88,17 @@ std::size_t Socket::recv(std::span<std::byte> buffer) {
 std::size_t Socket::send(std::span<const std::byte> data, std::error_code& ec, int flags) noexcept {
     const auto n = detail::retry_on_eintr(
         ec, [&] { return ::send(fd(), data.data(), data.size(), flags | MSG_NOSIGNAL); });
+    return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+std::size_t Socket::send_file(int file_fd, std::size_t offset, std::size_t size, std::error_code& ec) noexcept {
+    return net::send_file(fd(), file_fd, offset, size, ec);
+}
+
+std::size_t send_file(int socket_fd, int file_fd, std::size_t offset, std::size_t size,
+                      std::error_code& ec) noexcept {
+    auto position = static_cast<off_t>(offset);
+    const auto n = detail::retry_on_eintr(ec, [&] { return ::sendfile(socket_fd, file_fd, &position, size); });
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -274,11 +286,13 @@ Socket listen(const Endpoint& endpoint, int backlog) {
     return socket;
 }
 
-Socket accept(const Socket& listener, std::error_code& ec, Endpoint* peer) {
+namespace {
+
+Socket accept_with(const Socket& listener, std::error_code& ec, Endpoint* peer, int flags) {
     sockaddr_storage storage{};
     socklen_t size = sizeof(storage);
     const int fd = detail::retry_on_eintr(ec, [&] {
-        return ::accept4(listener.fd(), reinterpret_cast<sockaddr*>(&storage), &size, SOCK_CLOEXEC);
+        return ::accept4(listener.fd(), reinterpret_cast<sockaddr*>(&storage), &size, flags | SOCK_CLOEXEC);
     });
     if (fd < 0) {
         return {};
@@ -288,6 +302,16 @@ Socket accept(const Socket& listener, std::error_code& ec, Endpoint* peer) {
         *peer = Endpoint(reinterpret_cast<const sockaddr*>(&storage), size);
     }
     return socket;
+}
+
+}  // namespace
+
+Socket accept(const Socket& listener, std::error_code& ec, Endpoint* peer) {
+    return accept_with(listener, ec, peer, 0);
+}
+
+Socket accept_nonblocking(const Socket& listener, std::error_code& ec, Endpoint* peer) {
+    return accept_with(listener, ec, peer, SOCK_NONBLOCK);
 }
 
 std::pair<Socket, Socket> socket_pair() {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -15,36 +16,49 @@
 
 #include "poetry/coro/task.hpp"
 #include "poetry/loop/event_loop.hpp"
+#include "poetry/loop/timer.hpp"
 #include "poetry/net/address.hpp"
 #include "poetry/net/errors.hpp"
 #include "poetry/net/socket.hpp"
 
 namespace poetry {
 
-/// Suspends for `delay` (at least one loop iteration, even for zero).
+/// Suspends until `when` (at least one loop iteration, even if it has passed). Allocates nothing: the
+/// timer lives in the awaiter, in the coroutine's frame.
 class SleepAwaiter {
 public:
-    SleepAwaiter(EventLoop& loop, Clock::duration delay) noexcept : loop_(loop), delay_(delay) {}
+    SleepAwaiter(EventLoop& loop, TimePoint when) noexcept
+        : when_(when), timer_(loop, [this] {
+              // Moved out first: the coroutine it resumes destroys this awaiter as it goes on.
+              const detail::Resumer resume = std::move(*resume_);
+              resume();
+          }) {}
     SleepAwaiter(const SleepAwaiter&) = delete;
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
-    ~SleepAwaiter() { timer_.cancel(); }
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     void await_suspend(std::coroutine_handle<Promise> awaiting) {
-        timer_ = loop_.call_later(delay_, detail::Resumer(awaiting));
+        resume_.emplace(awaiting);
+        timer_.arm_at(when_);
     }
     void await_resume() const noexcept {}
 
 private:
-    EventLoop& loop_;
-    Clock::duration delay_;
-    TimerHandle timer_;
+    TimePoint when_;
+    std::optional<detail::Resumer> resume_;
+    Timer timer_;  // last: cancelled (in its destructor) before what its callback uses goes
 };
 
 template <class Rep, class Period>
 SleepAwaiter sleep(EventLoop& loop, std::chrono::duration<Rep, Period> delay) noexcept {
-    return SleepAwaiter(loop, saturating_duration(delay));
+    return SleepAwaiter(loop, deadline_after(loop.time(), saturating_duration(delay)));
+}
+
+/// Suspends until the loop's clock reaches `when`: an absolute schedule (chunk k at start + k x delay)
+/// whose lateness never accumulates, as it would with sleep(delay) after each step.
+inline SleepAwaiter sleep_until(EventLoop& loop, TimePoint when) noexcept {
+    return SleepAwaiter(loop, when);
 }
 
 namespace detail {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "poetry/loop/handle.hpp"
+#include "poetry/loop/timer.hpp"
 #include "poetry/selectors/selector.hpp"
 
 namespace poetry {
@@ -47,6 +48,8 @@ public:
         return call_at(deadline_after(time(), saturating_duration(delay)), std::move(callback));
     }
     /// Runs `callback` at `when`; timers with the same deadline run in the order they were scheduled.
+    /// (For a timer armed again and again, a Timer object allocates nothing: see timer.hpp. Due Timer
+    /// objects run first in each pass, then the other callbacks that were ready.)
     TimerHandle call_at(TimePoint when, Callback callback);
 
     /// The loop's notion of now.
@@ -93,9 +96,12 @@ public:
     [[nodiscard]] const Selector& selector() const noexcept { return *selector_; }
     /// Timers in the heap, including cancelled ones not yet dropped (for tests and diagnostics).
     [[nodiscard]] std::size_t timer_count() const noexcept { return timers_.size(); }
+    /// Timer objects armed now (for tests and diagnostics).
+    [[nodiscard]] std::size_t armed_timers() const noexcept { return timer_heap_.size(); }
 
 private:
     friend class Handle;
+    friend class Timer;
 
     struct FdCallbacks {
         std::shared_ptr<detail::HandleState> reader;
@@ -114,6 +120,8 @@ private:
     void drop_cancelled_timers();
     Selector::Timeout next_timeout() const;
     void run_handle(detail::HandleState& handle) noexcept;
+    void run_callback(const Callback& callback) noexcept;
+    detail::TimerHeap& timer_heap() noexcept { return timer_heap_; }
 
     std::unique_ptr<Selector> selector_;
     ClockFunction clock_;
@@ -125,6 +133,9 @@ private:
     // Node-based: each FdCallbacks stays put while it exists, so its address is the selector key's data.
     std::unordered_map<int, FdCallbacks> fd_callbacks_;
     std::unordered_map<std::uint64_t, std::shared_ptr<void>> kept_alive_;
+    // Timers that still exist when the loop goes are detached by the heap's destructor, after the
+    // destructor's body has destroyed what the loop kept alive (and the timers those owned).
+    detail::TimerHeap timer_heap_;
     std::uint64_t next_keep_id_ = 1;
     bool running_ = false;
     bool stopping_ = false;

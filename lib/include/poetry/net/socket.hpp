@@ -52,6 +52,12 @@ public:
     std::size_t send(std::span<const std::byte> data, std::error_code& ec, int flags = 0) noexcept;
     std::size_t send(std::span<const std::byte> data);
 
+    /// One sendfile(2) of up to `size` bytes of `file_fd` from `offset`: the kernel copies them from the
+    /// page cache, never through this process. Returns the bytes sent; a full non-blocking socket gives
+    /// 0 and "would block". sendfile has no MSG_NOSIGNAL: a peer that has gone raises SIGPIPE unless
+    /// the process ignores it (servers should).
+    std::size_t send_file(int file_fd, std::size_t offset, std::size_t size, std::error_code& ec) noexcept;
+
     /// Blocking: sends every byte, looping over partial writes. Returns the bytes sent before an error.
     std::size_t send_all(std::span<const std::byte> data, std::error_code& ec) noexcept;
     void send_all(std::span<const std::byte> data);
@@ -108,6 +114,12 @@ Socket listen(const Endpoint& endpoint, int backlog = 128);
 /// Accepts one connection (close-on-exec). On a non-blocking listener with no pending connection,
 /// ec is "would block". If `peer` is given it receives the peer's address.
 Socket accept(const Socket& listener, std::error_code& ec, Endpoint* peer = nullptr);
+/// The same, and the new socket is non-blocking from the start (accept4's SOCK_NONBLOCK: no fcntl).
+Socket accept_nonblocking(const Socket& listener, std::error_code& ec, Endpoint* peer = nullptr);
+
+/// Socket::send_file for a socket fd this code does not own (one held by another library, e.g. asio).
+std::size_t send_file(int socket_fd, int file_fd, std::size_t offset, std::size_t size,
+                      std::error_code& ec) noexcept;
 
 /// A connected pair of AF_UNIX stream sockets (close-on-exec).
 std::pair<Socket, Socket> socket_pair();

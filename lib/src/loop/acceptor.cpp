@@ -1,0 +1,86 @@
+#include "poetry/loop/acceptor.hpp"
+
+#include <utility>
+
+#include "poetry/detail/syscall.hpp"
+
+namespace poetry {
+namespace {
+
+/// The failure concerns one connection, which went away before it was accepted.
+bool lost_one_connection(const std::error_code& ec) noexcept {
+    return ec == std::errc::connection_aborted || ec == std::errc::protocol_error;
+}
+
+}  // namespace
+
+Acceptor::Acceptor(EventLoop& loop, net::Socket& listener, ConnectionHandler on_connection,
+                   PauseHandler on_pause, Options options)
+    : loop_(loop),
+      listener_(listener),
+      on_connection_(std::move(on_connection)),
+      on_pause_(std::move(on_pause)),
+      options_(options),
+      retry_(loop, [this] { accept_batch(); }) {
+    if (options_.batch == 0) {
+        options_.batch = 1;
+    }
+}
+
+void Acceptor::start() {
+    if (started_) {
+        return;
+    }
+    listener_.set_nonblocking(true);
+    loop_.add_reader(listener_.fd(), [this] { accept_batch(); });
+    started_ = true;
+    paused_ = false;
+}
+
+void Acceptor::stop() noexcept {
+    if (!started_) {
+        return;
+    }
+    started_ = false;
+    paused_ = false;
+    retry_.cancel();
+    loop_.remove_reader(listener_.fd());
+}
+
+void Acceptor::accept_batch() {
+    for (std::size_t i = 0; i < options_.batch && started_; ++i) {
+        std::error_code ec;
+        net::Endpoint peer;
+        net::Socket client = net::accept_nonblocking(listener_, ec, &peer);
+        if (ec && !detail::is_would_block(ec) && !lost_one_connection(ec)) {
+            pause(ec);
+            return;
+        }
+        if (paused_) {
+            // Accepting works again: watch the listener instead of polling it.
+            paused_ = false;
+            loop_.add_reader(listener_.fd(), [this] { accept_batch(); });
+        }
+        if (detail::is_would_block(ec)) {
+            break;
+        }
+        if (!ec) {
+            on_connection_(std::move(client), peer);
+        }
+    }
+}
+
+void Acceptor::pause(const std::error_code& ec) {
+    if (!paused_) {
+        paused_ = true;
+        loop_.remove_reader(listener_.fd());
+        if (on_pause_) {
+            on_pause_(ec);
+        }
+    }
+    if (started_) {  // the handler may have stopped it
+        retry_.arm_after(options_.retry);
+    }
+}
+
+}  // namespace poetry
