@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <system_error>
 
 #include "poetry/detail/syscall.hpp"
@@ -125,11 +126,11 @@ void ClientRegistry::stop_all() {
     }
 }
 
-void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number,
+void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
                            const Listener& listener, ServeContext& context, ClientRegistry& registry) {
     SessionRecord record(
         ClientInfo{std::move(peer), &listener, Clock::now(), listener.connection_faults(number)},
-        context.stats, context.log);
+        std::move(slot), context.stats, context.log);
     const Registration registration(registry, client.fd());
     std::error_code ec;
     client.set_nonblocking(false, ec);  // accepted sockets do not inherit O_NONBLOCK on Linux; be sure
@@ -236,10 +237,11 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
             continue;
         }
         paused = false;
-        if (context.refuse_if_full(peer.to_string(), listener)) {
+        std::optional<ClientSlot> slot = context.admit(peer.to_string(), listener);
+        if (!slot) {
             continue;
         }
-        serve(std::move(client), peer.to_string(), connections++);
+        serve(std::move(client), peer.to_string(), connections++, std::move(*slot));
     }
 }
 

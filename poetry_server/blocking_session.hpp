@@ -31,10 +31,11 @@ private:
 /// connection `number` of the listener gets, reading and discarding whatever the client sends while it
 /// waits for each chunk's time. Returns when the poem is sent, a fault ends it, the client goes, or the
 /// stop signal arrives; the session is counted and logged.
-void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number,
+void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
                            const Listener& listener, ServeContext& context, ClientRegistry& registry);
 
-using ServeClient = std::function<void(net::Socket client, std::string peer, std::uint64_t number)>;
+using ServeClient =
+    std::function<void(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot)>;
 
 /// Accepts clients of `listener` until the stop signal and hands each to `serve` with its number (from
 /// 0, in accept order, refused ones left out). Out of fds, it pauses 0.1 s between tries instead of

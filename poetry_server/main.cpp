@@ -47,6 +47,12 @@ int main(int argc, char** argv) {
             case server::Mode::async:
                 server::serve_async(context);
                 break;
+            case server::Mode::callbacks:
+                server::serve_callbacks(context, options->selector);
+                break;
+            case server::Mode::coroutines:
+                server::serve_coroutines(context, options->selector);
+                break;
             case server::Mode::threaded:
                 server::serve_threaded(context);
                 break;

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "command_line.hpp"
+#include "poetry/selectors/selector.hpp"
 
 namespace poetry::server {
 namespace {
@@ -43,8 +44,11 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::vector<std::string>>()->default_value("0.7"), "S[,S...]")
         ("iface", "Address to listen on: IPv4, IPv6 (::1) or a hostname (its first IPv4 address if any)",
          cxxopts::value<std::string>()->default_value("localhost"), "ADDR")
-        ("mode", "async (asio coroutines), threaded (a thread per client) or blocking (one client at a "
-                 "time per port)", cxxopts::value<std::string>()->default_value("async"), "MODE")
+        ("mode", "async (asio coroutines), callbacks (our event loop, a callback object per client), "
+                 "coroutines (our event loop, a Task per client), threaded (a thread per client) or blocking "
+                 "(one client at a time per port)", cxxopts::value<std::string>()->default_value("callbacks"), "MODE")
+        ("selector", "For callbacks and coroutines: auto (epoll), epoll, poll or select (which serves "
+                     "fds below FD_SETSIZE only)", cxxopts::value<std::string>()->default_value("auto"), "NAME")
         ("ports-file", "Once every listener is bound, write a JSON list of them here (atomically)",
          cxxopts::value<std::string>(), "FILE")
         ("max-clients", "Clients served at once; beyond it new connections are closed at once (default: "
@@ -201,17 +205,31 @@ std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::siz
     return plans;
 }
 
+constexpr Mode all_modes[] = {Mode::async, Mode::callbacks, Mode::coroutines, Mode::threaded, Mode::blocking};
+
 Mode parse_mode(const std::string& text) {
-    if (text == "async") {
-        return Mode::async;
+    std::string known;
+    for (const Mode mode : all_modes) {
+        if (text == to_string(mode)) {
+            return mode;
+        }
+        known += (known.empty() ? "" : ", ") + std::string(to_string(mode));
     }
-    if (text == "threaded") {
-        return Mode::threaded;
+    throw UsageError("--mode: \"" + text + "\" is not one of " + known);
+}
+
+std::string parse_selector(const std::string& text) {
+    std::string known = "auto";
+    for (const auto& name : selector_names()) {
+        if (name == text) {
+            return text;
+        }
+        known += ", " + std::string(name);
     }
-    if (text == "blocking") {
-        return Mode::blocking;
+    if (text == "auto") {
+        return text;
     }
-    throw UsageError("--mode: \"" + text + "\" is not one of async, threaded, blocking");
+    throw UsageError("--selector: \"" + text + "\" is not one of " + known);
 }
 
 }  // namespace
@@ -225,6 +243,10 @@ const char* to_string(Mode mode) noexcept {
     switch (mode) {
         case Mode::async:
             return "async";
+        case Mode::callbacks:
+            return "callbacks";
+        case Mode::coroutines:
+            return "coroutines";
         case Mode::threaded:
             return "threaded";
         case Mode::blocking:
@@ -290,6 +312,11 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         throw UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
+    options.selector = parse_selector(parsed["selector"].as<std::string>());
+    if (parsed.count("selector") != 0 && !on_event_loop(options.mode)) {
+        throw UsageError("--selector applies to --mode callbacks or coroutines, not to " +
+                         std::string(to_string(options.mode)));
+    }
     if (parsed.count("ports-file") != 0) {
         options.ports_file = parsed["ports-file"].as<std::string>();
     }

@@ -14,7 +14,7 @@
 
 namespace poetry::server {
 
-enum class Mode { async, threaded, blocking };
+enum class Mode { async, callbacks, coroutines, threaded, blocking };
 enum class Verbosity { quiet, normal, verbose };
 
 struct ServerOptions {
@@ -24,7 +24,8 @@ struct ServerOptions {
     std::vector<double> delays;          // one per poem, seconds, finite and >= 0
     std::vector<FaultPlan> faults;       // one per poem; FaultPlan::any() is false where none is given
     std::string iface = "localhost";
-    Mode mode = Mode::async;
+    Mode mode = Mode::callbacks;  // the cheapest that passes every test (bench/run --only server_cost)
+    std::string selector = "auto";  // callbacks and coroutines: make_selector's name
     std::optional<std::filesystem::path> ports_file;
     std::optional<std::size_t> max_clients;
     Verbosity verbosity = Verbosity::normal;
@@ -40,6 +41,11 @@ public:
 /// schedule's clock arithmetic and serve no experiment.
 inline constexpr double max_delay_seconds = 86400.0;
 
+/// True for the modes that run on the library's EventLoop (and so take --selector).
+[[nodiscard]] constexpr bool on_event_loop(Mode mode) noexcept {
+    return mode == Mode::callbacks || mode == Mode::coroutines;
+}
+
 /// Parses the command line. Returns nullopt when --help or --version was asked for and has been
 /// printed on `out`. @throws UsageError.
 std::optional<ServerOptions> parse_options(int argc, const char* const* argv, std::ostream& out);
@@ -47,7 +53,7 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
 /// The usage text (--help).
 std::string usage();
 
-/// "async", "threaded" or "blocking".
+/// "async", "callbacks", "coroutines", "threaded" or "blocking".
 const char* to_string(Mode mode) noexcept;
 
 }  // namespace poetry::server

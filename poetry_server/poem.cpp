@@ -2,13 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>  // memfd_create
-#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/socket.hpp"
 
 namespace poetry::server {
 namespace {
@@ -72,14 +73,24 @@ std::shared_ptr<const Poem> Poem::load(const std::string& path) {
     if (::fcntl(sealed.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
         fail(path, "cannot seal it in memory: " + detail::last_error().message());
     }
-    return std::make_shared<const Poem>(path, std::move(sealed), size);
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, sealed.get(), 0);
+    if (mapped == MAP_FAILED) {
+        fail(path, "cannot map it: " + detail::last_error().message());
+    }
+    return std::make_shared<const Poem>(path, std::move(sealed), static_cast<const std::byte*>(mapped), size);
+}
+
+Poem::~Poem() {
+    ::munmap(const_cast<std::byte*>(mapped_), size_);
 }
 
 std::size_t Poem::send(int socket_fd, std::size_t offset, std::size_t size,
                        std::error_code& ec) const noexcept {
-    auto position = static_cast<off_t>(offset);
-    const auto n =
-        detail::retry_on_eintr(ec, [&] { return ::sendfile(socket_fd, sealed_.get(), &position, size); });
+    if (size >= sendfile_from) {
+        return net::send_file(socket_fd, sealed_.get(), offset, size, ec);
+    }
+    const auto n = detail::retry_on_eintr(
+        ec, [&] { return ::send(socket_fd, mapped_ + offset, size, MSG_NOSIGNAL); });
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,21 +20,36 @@ struct ServeContext {
     ServerLog& log;
     const StopSignal& stop;
 
-    /// If --max-clients are connected, counts and logs the new client from `peer` as refused and returns
-    /// true: the caller then closes its connection at once.
-    bool refuse_if_full(std::string_view peer, const Listener& listener) {
-        if (!max_clients || stats.active < *max_clients) {
-            return false;
+    /// Takes a place for the new client from `peer`, where its connection is accepted: atomically, so
+    /// that however many threads accept at once, no more than --max-clients are ever admitted. If they
+    /// are all taken, counts and logs the client as refused and returns nullopt: the caller then
+    /// closes its connection at once.
+    std::optional<ClientSlot> admit(std::string_view peer, const Listener& listener) {
+        if (!max_clients) {
+            return ClientSlot(stats);
         }
-        ++stats.refused;
-        log.refused(peer, listener, stats.active);
-        return true;
+        std::uint64_t active = stats.active.load();
+        do {
+            if (active >= *max_clients) {
+                ++stats.refused;
+                log.refused(peer, listener, active);
+                return std::nullopt;
+            }
+        } while (!stats.active.compare_exchange_weak(active, active + 1));
+        return ClientSlot::counted(stats);
     }
 };
 
 /// asio coroutines on one io_context: a coroutine per listener accepting, one per client sending,
 /// paced by steady_timers on an absolute schedule. Returns once stopped and every client has ended.
 void serve_async(ServeContext& context);
+
+/// The library's EventLoop on `selector` ("auto", "epoll", "poll" or "select"): a callback object per
+/// client, paced by Timers. Returns once stopped; the stop ends every client at once.
+void serve_callbacks(ServeContext& context, const std::string& selector);
+
+/// The same loop with a lib Task per client, written top to bottom.
+void serve_coroutines(ServeContext& context, const std::string& selector);
 
 /// A thread per client with blocking sockets (and one accepting per listener).
 void serve_threaded(ServeContext& context);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <optional>
 #include <unordered_set>
 
 #include "poetry/detail/syscall.hpp"
@@ -139,10 +140,11 @@ private:
     }
 
     void admit(tcp::socket socket, const Listener& listener, std::uint64_t& connections) {
-        if (context_.refuse_if_full(peer_of(socket), listener)) {
+        std::optional<ClientSlot> slot = context_.admit(peer_of(socket), listener);
+        if (!slot) {
             return;  // the socket closes here
         }
-        spawn(serve_client(std::move(socket), listener, connections++));
+        spawn(serve_client(std::move(socket), std::move(*slot), listener, connections++));
     }
 
     /// What a session's two coroutines share.
@@ -151,10 +153,11 @@ private:
         bool hanging = false;      // at --hang-after's limit: now the end of stream means the client left
     };
 
-    awaitable<void> serve_client(tcp::socket socket, const Listener& listener, std::uint64_t number) {
+    awaitable<void> serve_client(tcp::socket socket, ClientSlot slot, const Listener& listener,
+                                 std::uint64_t number) {
         SessionRecord record(
             ClientInfo{peer_of(socket), &listener, Clock::now(), listener.connection_faults(number)},
-            context_.stats, context_.log);
+            std::move(slot), context_.stats, context_.log);
         if (stopping_) {
             // Spawned just before the stop, started after it: its socket was not there to be closed.
             record.end(SessionEnd::interrupted, "server stopping");

@@ -15,9 +15,9 @@ void serve_blocking(ServeContext& context) {
     for (Listener& listener : context.listeners) {
         listeners.spawn([&] {
             accept_clients(listener, context,
-                           [&](net::Socket client, std::string peer, std::uint64_t number) {
-                               serve_client_blocking(std::move(client), std::move(peer), number, listener,
-                                                     context, registry);
+                           [&](net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot) {
+                               serve_client_blocking(std::move(client), std::move(peer), number,
+                                                     std::move(slot), listener, context, registry);
                            });
         });
     }

@@ -14,14 +14,17 @@ void serve_threaded(ServeContext& context) {
     for (Listener& listener : context.listeners) {
         acceptors.spawn([&] {
             accept_clients(listener, context,
-                           [&](net::Socket client, std::string peer, std::uint64_t number) {
+                           [&](net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot) {
                                try {
-                                   // std::function needs a copyable callable: the socket travels as a
-                                   // shared_ptr.
-                                   auto owned = std::make_shared<net::Socket>(std::move(client));
+                                   // std::function needs a copyable callable: the socket and the slot
+                                   // travel behind a shared_ptr. If no thread starts, they close and
+                                   // give the place back here.
+                                   auto owned = std::make_shared<std::pair<net::Socket, ClientSlot>>(
+                                       std::move(client), std::move(slot));
                                    sessions.spawn([&, owned, peer, number] {
-                                       serve_client_blocking(std::move(*owned), peer, number, listener,
-                                                             context, registry);
+                                       serve_client_blocking(std::move(owned->first), peer, number,
+                                                             std::move(owned->second), listener, context,
+                                                             registry);
                                    });
                                } catch (const std::system_error& e) {
                                    ++context.stats.refused;

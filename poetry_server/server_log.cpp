@@ -110,9 +110,10 @@ void ServerLog::refused(std::string_view peer, const Listener& listener, std::ui
                    std::to_string(active) + " clients connected (--max-clients)");
 }
 
-void ServerLog::accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds) {
+void ServerLog::accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds,
+                              const std::string& why) {
     error((out_of_fds ? "out of file descriptors (" : "accept failed (") + ec.message() + ") on " +
-          listener.endpoint.to_string() + "; accepting again in 0.1 s steps");
+          listener.endpoint.to_string() + (why.empty() ? "" : "; " + why) + "; accepting again in 0.1 s steps");
 }
 
 void ServerLog::error(std::string_view message) {
@@ -202,9 +203,8 @@ double LatenessHistogram::percentile_ms(double p) const noexcept {
     return max_ms();
 }
 
-SessionRecord::SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& log)
-    : client_(std::move(client)), stats_(stats), log_(log) {
-    ++stats_.active;
+SessionRecord::SessionRecord(ClientInfo client, ClientSlot slot, ServerStats& stats, ServerLog& log)
+    : slot_(std::move(slot)), client_(std::move(client)), stats_(stats), log_(log) {
     ++stats_.connections;
     if (unpaced()) {
         stats_.unpaced_time.begin(client_.start);
@@ -224,7 +224,6 @@ SessionRecord::SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& l
 }
 
 SessionRecord::~SessionRecord() {
-    --stats_.active;
     if (unpaced()) {
         try {
             stats_.unpaced_time.end(std::chrono::steady_clock::now());

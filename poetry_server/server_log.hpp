@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "faults.hpp"
@@ -72,6 +73,30 @@ struct ServerStats {
     std::array<std::atomic<std::uint64_t>, fault_kinds> faults{};
 };
 
+/// One of the places that --max-clients allows, counted in ServerStats::active from the moment the
+/// connection is accepted until its session has ended and been logged. Taken with
+/// ServeContext::admit, where the connection is accepted, so that a burst of connections cannot get
+/// past the limit before their sessions (threads, coroutines) have started.
+class ClientSlot {
+public:
+    /// Counts one more client as active.
+    explicit ClientSlot(ServerStats& stats) noexcept : stats_(&stats) { ++stats.active; }
+    /// Takes a place already counted (by admit's compare-and-swap).
+    static ClientSlot counted(ServerStats& stats) noexcept { return ClientSlot(&stats); }
+    ClientSlot(ClientSlot&& other) noexcept : stats_(std::exchange(other.stats_, nullptr)) {}
+    ClientSlot& operator=(ClientSlot&&) = delete;
+    ClientSlot(const ClientSlot&) = delete;
+    ~ClientSlot() {
+        if (stats_ != nullptr) {
+            --stats_->active;
+        }
+    }
+
+private:
+    explicit ClientSlot(ServerStats* stats) noexcept : stats_(stats) {}
+    ServerStats* stats_;
+};
+
 /// How one client's session ended: cut means by --close-after, --reset-after or --hang-after.
 enum class SessionEnd { finished, dropped, interrupted, cut };
 
@@ -112,7 +137,9 @@ public:
     void error(std::string_view message);
     /// stderr: "out of file descriptors (Too many open files) on 127.0.0.1:8000; accepting again in
     /// 0.1 s steps" (or "accept failed (...)" for another error that retrying at once would not cure).
-    void accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds);
+    /// `why`, if given, follows: "; select watches fds below FD_SETSIZE (1024) only".
+    void accept_paused(const Listener& listener, const std::error_code& ec, bool out_of_fds,
+                       const std::string& why = {});
     /// "Stopped after 12.34 s: served 12 clients, dropped 2, interrupted 1, refused 0; sent 36036 bytes;
     /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms" (chunks with a delay), "; with no
     /// delay, 499.3 MB/s over 0.21 s" (--delay 0: MB are 10^6 bytes), and if `faults_configured`,
@@ -136,7 +163,7 @@ std::string format_seconds(std::chrono::steady_clock::duration duration);
 /// Records a session in the stats and the log when it ends (RAII, so no path forgets it).
 class SessionRecord {
 public:
-    SessionRecord(ClientInfo client, ServerStats& stats, ServerLog& log);
+    SessionRecord(ClientInfo client, ClientSlot slot, ServerStats& stats, ServerLog& log);
     SessionRecord(const SessionRecord&) = delete;
     SessionRecord& operator=(const SessionRecord&) = delete;
     ~SessionRecord();
@@ -157,6 +184,7 @@ private:
     /// --delay 0: no schedule, so no lateness; its bytes count towards the throughput instead.
     [[nodiscard]] bool unpaced() const noexcept;
 
+    ClientSlot slot_;  // first: given back after the destructor has logged the session
     ClientInfo client_;
     ServerStats& stats_;
     ServerLog& log_;

@@ -23,8 +23,10 @@
 #include <vector>
 
 #include "integration/recording_client.hpp"
+#include "integration/server_modes.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/fd_limit.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/process_stats.hpp"
 #include "support/tcp_state.hpp"
@@ -37,7 +39,7 @@ namespace net = poetry::net;
 
 namespace {
 
-const std::vector<std::string> concurrent_modes{"async", "threaded"};
+const std::vector<std::string>& concurrent_modes = concurrent_server_modes;
 const std::string alla_sera = poem_path("alla_sera.txt");  // 551 bytes
 
 double seconds(Clock::duration d) {
@@ -165,6 +167,35 @@ BOOST_DATA_TEST_CASE(under_ulimit_64_all_two_hundred_clients_are_served_and_the_
                                   << waiting_cpu << " s in 0.8 s out of fds");
 }
 
+// select(2) cannot watch an fd at or above FD_SETSIZE (1024): with --selector select, the server stops
+// accepting there (logged once) instead of handing select an fd it cannot take, and goes on as clients
+// leave. 1,100 clients connect at once; each session holds its fd for 1 s.
+BOOST_DATA_TEST_CASE(with_select_the_server_pauses_at_fd_setsize_and_serves_everyone_as_clients_leave,
+                     data::make(std::vector<std::string>{"callbacks", "coroutines"}), mode) {
+    const std::string poem = read_file(alla_sera);
+    constexpr std::size_t clients = 1100;
+    poetry::net::raise_fd_limit(clients + 100);  // this test process holds every client's socket
+    RunningServer server({"--mode", mode, "--selector", "select", "--num-bytes", "200", "--delay", "0.5", alla_sera},
+                         4096);
+    std::vector<Reader> readers(clients);
+    for (auto& reader : readers) {
+        reader.socket = net::connect(net::Address("127.0.0.1", server.port()));
+    }
+    read_until_all_end(readers, Clock::now() + 60s);
+    std::size_t served = 0;
+    for (const auto& reader : readers) {
+        BOOST_TEST(reader.ended, "a client was still waiting after 60 s");
+        served += reader.bytes == poem && reader.error.empty() ? 1 : 0;
+    }
+    BOOST_TEST(served == clients);
+    BOOST_TEST(server.stop() == 0);
+    const std::string errors = server.err();
+    const std::string pause = "select watches fds below FD_SETSIZE (1024) only";
+    BOOST_TEST(errors.find(pause) != std::string::npos, errors);
+    BOOST_TEST(errors.find(pause) == errors.rfind(pause), "logged more than once:\n" << errors);
+    BOOST_TEST(summary_count(server.out(), "served ") == clients);
+}
+
 // The idle client's socket buffers fill and the server waits for it to read, holding nothing more for
 // it; everyone else on the port gets the same 100 MB at full speed meanwhile.
 BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and_delays_no_one,
@@ -220,7 +251,7 @@ BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and
 // memory nor hold up anyone's chunks, the flooder's own included. blocking mode serves one client at a
 // time, so the flood must be drained within the flooder's own poem, and the next client comes after it.
 BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_served,
-                     data::make(std::vector<std::string>{"async", "threaded", "blocking"}), mode) {
+                     data::make(server_modes), mode) {
     const std::string poem = read_file(alla_sera);
     const bool blocking = mode == "blocking";
     const auto delay = blocking ? 500ms : 200ms;  // 6 chunks: the flooder's poem lasts 5 delays

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "integration/bad_input.hpp"
+#include "integration/server_modes.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/timing.hpp"
@@ -29,7 +30,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> modes{"async", "threaded", "blocking"};
+const std::vector<std::string>& modes = server_modes;
 const std::string alla_sera = poem_path("alla_sera.txt");  // 551 bytes
 
 /// Timing checks have exact lower bounds in every build, and loose upper ones for a loaded 2-core

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include "integration/bad_input.hpp"
 #include "integration/help_check.hpp"
 #include "integration/recording_client.hpp"
+#include "integration/server_modes.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/process_stats.hpp"
@@ -36,7 +39,7 @@ namespace net = poetry::net;
 
 namespace {
 
-const std::vector<std::string> modes{"async", "threaded", "blocking"};
+const std::vector<std::string>& modes = server_modes;
 const std::vector<std::string> all_poems{"ecstasy.txt",   "fascination.txt", "science.txt",
                                          "alla_sera.txt", "ozymandias.txt",  "nightingale.txt"};
 
@@ -211,7 +214,7 @@ BOOST_AUTO_TEST_CASE(blocking_mode_serves_a_second_client_only_after_the_first) 
 }
 
 BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once,
-                     data::make(std::vector<std::string>{"async", "threaded"}), mode) {
+                     data::make(concurrent_server_modes), mode) {
     // Each client takes 11 x 50 ms: served one after the other, the second would connect 0.55 s late.
     RunningServer server(
         {"--mode", mode, "--num-bytes", "50", "--delay", "0.05", poem_path("alla_sera.txt")});
@@ -277,6 +280,71 @@ BOOST_AUTO_TEST_CASE(max_clients_refuses_connections_beyond_the_limit) {
     BOOST_TEST(server.stop() == 0);
     BOOST_TEST(last_line(server.out()).find("served 1 clients, dropped 0, interrupted 0, refused 1") !=
                std::string::npos);
+}
+
+BOOST_DATA_TEST_CASE(a_burst_of_fifty_connections_gets_no_more_than_max_clients_served_at_once, data::make(modes),
+                     mode) {
+    // The place is taken where the connection is accepted: before, threaded and blocking modes counted
+    // a client only once its session thread had started, and a burst got past the limit.
+    const bool one_at_a_time = mode == "blocking";
+    RunningServer server({"--mode", mode, "--max-clients", "5", "--num-bytes", "100", "--delay",
+                          one_at_a_time ? "0.005" : "0.05", poem_path("alla_sera.txt")});
+    std::vector<net::Socket> sockets;
+    for (int i = 0; i < 50; ++i) {
+        sockets.push_back(net::connect(net::Address("127.0.0.1", server.port())));
+    }
+    // Read them all at once until each has ended: every client gets the whole poem or nothing.
+    const std::string poem = read_file(poem_path("alla_sera.txt"));
+    std::vector<std::string> got(sockets.size());
+    std::vector<bool> ended(sockets.size(), false);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::count(ended.begin(), ended.end(), false) > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::vector<pollfd> fds;
+        for (std::size_t i = 0; i < sockets.size(); ++i) {
+            fds.push_back({ended[i] ? -1 : sockets[i].fd(), POLLIN, 0});
+        }
+        ::poll(fds.data(), fds.size(), 100);
+        for (std::size_t i = 0; i < sockets.size(); ++i) {
+            if (fds[i].revents == 0) {
+                continue;
+            }
+            std::byte buffer[4096];
+            std::error_code ec;
+            const std::size_t n = sockets[i].recv(buffer, ec);
+            got[i].append(reinterpret_cast<const char*>(buffer), n);
+            ended[i] = n == 0 || ec;
+        }
+    }
+    std::size_t whole = 0;
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+        BOOST_TEST_REQUIRE(ended[i], "client " << i << " still open after 20 s");
+        BOOST_TEST((got[i].empty() || got[i] == poem), "client " << i << " got " << got[i].size() << " bytes");
+        whole += got[i] == poem ? 1 : 0;
+    }
+    BOOST_TEST(server.stop() == 0);
+    // The log, in order: a client is connected from its "connected" line to its end line, a span that
+    // lies within the time it held its place. At no point may more than 5 be open.
+    std::istringstream log(server.out());
+    int open = 0;
+    int most = 0;
+    std::size_t refused = 0;
+    for (std::string line; std::getline(log, line);) {
+        if (line.find(" connected to ") != std::string::npos) {
+            most = std::max(most, ++open);
+        } else if (line.starts_with("Client ") && line.find(" on 127.0.0.1:") != std::string::npos) {
+            --open;
+        } else if (line.starts_with("Refused ")) {
+            ++refused;
+        }
+    }
+    BOOST_TEST(most <= 5);
+    BOOST_TEST(whole + refused == 50U);
+    BOOST_TEST(whole >= 5U);
+    if (!one_at_a_time) {
+        BOOST_TEST(refused >= 1U);  // 50 arrive within milliseconds; each session lasts 0.25 s
+    }
+    BOOST_TEST(last_line(server.out()).find("served " + std::to_string(whole) + " clients, dropped 0") !=
+               std::string::npos, last_line(server.out()));
 }
 
 BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
@@ -390,7 +458,7 @@ BOOST_AUTO_TEST_CASE(the_server_raises_its_open_files_limit_to_the_hard_limit) {
 }
 
 BOOST_DATA_TEST_CASE(a_client_that_stops_reading_slows_only_itself,
-                     data::make(std::vector<std::string>{"async", "threaded"}), mode) {
+                     data::make(concurrent_server_modes), mode) {
     const TempDir dir;
     const auto big = dir / "big.txt";
     std::ofstream(big) << std::string(32 << 20, 'p');
@@ -424,7 +492,7 @@ BOOST_AUTO_TEST_CASE(a_large_poem_with_no_delay_arrives_whole) {
 }
 
 BOOST_DATA_TEST_CASE(out_of_fds_the_server_pauses_accepting_and_still_serves_everyone,
-                     data::make(std::vector<std::string>{"async", "threaded"}), mode) {
+                     data::make(concurrent_server_modes), mode) {
     // 24 fds leave room for about a dozen clients; 40 connect before any is served (the backlog holds
     // them), so the server runs out of fds while it still has clients to serve. Each session holds its
     // fd for its poem's 5 pauses, 1 s: long enough for the server to accept the first dozen on a loaded
@@ -483,6 +551,12 @@ BOOST_DATA_TEST_CASE(
         {{"--num-bytes", "1,2,3", poem_path("science.txt"), poem_path("ecstasy.txt")},
          "--num-bytes has 3 values for 2 poems"},
         {{"--mode", "fast", poem_path("science.txt")}, "--mode: \"fast\""},
+        {{"--mode", "callbacks", "--selector", "kqueue", poem_path("science.txt")},
+         "--selector: \"kqueue\" is not one of auto, select, poll, epoll", true},
+        {{"--mode", "threaded", "--selector", "poll", poem_path("science.txt")},
+         "--selector applies to --mode callbacks or coroutines, not to threaded", true},
+        {{"--mode", "async", "--selector", "epoll", poem_path("science.txt")},
+         "--selector applies to --mode callbacks or coroutines, not to async", true},
         {{"--max-clients", "0", poem_path("science.txt")}, "--max-clients: \"0\""},
         {{"--bogus", poem_path("science.txt")}, "Option 'bogus' does not exist", true},
         {{poem_path("science.txt"), "--port"}, "port", true},
@@ -526,12 +600,12 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_is_named) {
 BOOST_AUTO_TEST_CASE(help_lists_every_option_with_its_default_and_version_prints_it) {
     const Exited help = run_server_to_exit({"--help"});
     BOOST_TEST(help.status == 0);
-    for (const char* option : {"--port", "--num-bytes", "--delay", "--iface", "--mode", "--ports-file",
+    for (const char* option : {"--port", "--num-bytes", "--delay", "--iface", "--mode", "--selector", "--ports-file",
                                "--max-clients", "--quiet", "--verbose", "--help", "--version"}) {
         BOOST_TEST(help.out.find(option) != std::string::npos, option);
     }
     for (const char* fallback :
-         {"(default: 10)", "(default: 0.7)", "(default: localhost)", "(default: async)"}) {
+         {"(default: 10)", "(default: 0.7)", "(default: localhost)", "(default: callbacks)"}) {
         BOOST_TEST(help.out.find(fallback) != std::string::npos, fallback);
     }
     check_help(help.out, "poetry_server.md");

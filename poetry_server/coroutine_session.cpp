@@ -1,0 +1,89 @@
+// --mode coroutines: a session is a Task on the loop, written top to bottom like the blocking session:
+// sleep until the chunk is due, send it (waiting for room if the socket is full), and at the end do
+// what the fault asks. The client's leaving and the server's stop end it from outside: the session is
+// destroyed, and with it the suspended coroutine, whose awaiters unregister as they go.
+#include <memory>
+#include <optional>
+
+#include "loop_session.hpp"
+#include "poetry/coro/awaitables.hpp"
+#include "poetry/coro/create_task.hpp"
+#include "poetry/detail/syscall.hpp"
+
+namespace poetry::server {
+namespace {
+
+class CoroutineSession final : public LoopSession {
+public:
+    using LoopSession::LoopSession;
+    ~CoroutineSession() override {
+        if (task_) {
+            task_->remove_done_callback(failed_callback_);  // it would find this session gone
+        }
+    }
+
+    void start() override {
+        task_.emplace(create_task(loop(), serve()));
+        // Only a coroutine that ends with an exception gets here: every other way out ends the session
+        // (and destroys the future) before the future could be done.
+        failed_callback_ = task_->add_done_callback([this](Future<void>& done) {
+            if (auto error = done.exception()) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    sessions_.context().log.error(std::string("unexpected error: ") + e.what());
+                }
+                record_.end(SessionEnd::dropped, "unexpected error");
+                sessions_.erase(*this);
+            }
+        });
+    }
+
+private:
+    // Every path ends with the session destroyed (by close(), send_failed() or poem_sent()) and then
+    // co_return at once: the frame is destroyed when it suspends for the last time, and nothing in it
+    // touches the session after that.
+    Task<void> serve() {
+        for (; !chunks_.done(); chunks_.next()) {
+            if (chunks_.must_wait()) {
+                co_await sleep_until(loop(), chunks_.due());
+            }
+            const std::size_t size = chunks_.size();
+            std::size_t written = 0;
+            while (written < size) {
+                std::error_code ec;
+                written += listener_.poem->send(socket_.fd(), chunks_.offset() + written, size - written, ec);
+                if (detail::is_would_block(ec)) {
+                    co_await writable(loop(), socket_.fd());
+                } else if (ec) {
+                    send_failed(ec);
+                    co_return;
+                }
+            }
+            chunk_sent(size);
+        }
+        if (poem_sent()) {
+            co_return;
+        }
+        if (hanging()) {
+            // Nothing resumes this: the client's leaving or the stop destroys the session.
+            co_await Future<void>(loop());
+        }
+        co_await sleep(loop(), record_.client().faults.slow_close());
+        close();
+    }
+
+    std::uint64_t failed_callback_ = 0;
+    std::optional<Future<void>> task_;  // last: destroyed first, with the coroutine, while the rest is whole
+};
+
+}  // namespace
+
+std::unique_ptr<LoopSession> make_coroutine_session(LoopSessions& sessions, net::Socket socket,
+                                                    std::string peer, ClientSlot slot, const Listener& listener,
+                                                    std::uint64_t number) {
+    return std::make_unique<CoroutineSession>(sessions, std::move(socket), std::move(peer), std::move(slot), listener,
+                                              number);
+}
+
+}  // namespace poetry::server
