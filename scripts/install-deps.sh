@@ -22,9 +22,10 @@ packages_of() {
         demo) echo python3 ;;
         # The slow tier: the experiments (summaries, the scaling plot, network namespaces with veth and
         # tc netem for the latency one) and bench/run --quick.
-        slow) echo python3 gnuplot-nox iproute2 valgrind libxml2-utils librsvg2-bin ;;
+        slow) echo python3 python3-uvloop gnuplot-nox iproute2 valgrind libxml2-utils librsvg2-bin ;;
         # bench/run is Python; its reference servers run on asyncio; callgrind counts instructions.
-        bench) echo python3 valgrind ;;
+        # python3-uvloop: the reference server on uvloop, the fast Python loop a user would reach for.
+        bench) echo python3 python3-uvloop valgrind ;;
         # clang only recommends the package that holds libFuzzer and its sanitizer runtimes; the
         # metapackage follows Debian's default clang version.
         fuzz) echo clang libclang-rt-dev ;;

@@ -1,6 +1,7 @@
 """Where the binaries, poems and references are, and how big a run is (full or --quick)."""
 import dataclasses
 import pathlib
+import subprocess
 import sys
 
 
@@ -32,6 +33,22 @@ class Context:
     @property
     def reference_server(self) -> list[str]:
         return [sys.executable, str(self.root / "bench" / "reference" / "poetry_server.py")]
+
+    @property
+    def uvloop_server(self) -> list[str] | None:
+        """The reference server on uvloop, run by a Python that has it (Debian's python3-uvloop is for
+        /usr/bin/python3, which may not be the Python running this); None if none has it."""
+        for python in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+            try:
+                subprocess.run([python, "-c", "import uvloop"], check=True, capture_output=True, timeout=30)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            return [python, str(self.root / "bench" / "reference" / "poetry_server.py"), "--loop", "uvloop"]
+        return None
+
+    @property
+    def minimal_sender(self) -> list[str]:
+        return [str(self.driver("bench_minimal_sender"))]
 
     @property
     def reference_client(self) -> list[str]:

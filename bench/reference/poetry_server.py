@@ -145,6 +145,8 @@ def main():
     parser.add_argument("--iface", default="127.0.0.1", metavar="ADDR")
     parser.add_argument("--ports-file", metavar="FILE", help="once listening, write the listener here (JSON)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
+                        help="the event loop: asyncio's own (default) or uvloop (python3-uvloop), the same code")
     parser.add_argument("poem", metavar="POEM")
     args = parser.parse_args()
     try:
@@ -157,6 +159,12 @@ def main():
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            parser.exit(2, f"{parser.prog}: --loop uvloop needs uvloop (Debian: python3-uvloop)\n")
+        uvloop.install()
     try:
         asyncio.run(serve(poem, args))
     except OSError as e:  # cannot listen, cannot write the ports file
