@@ -213,7 +213,6 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
     // Non-blocking, so that a client that resets between poll() and accept() cannot block this thread.
     listener.socket.set_nonblocking(true, ec);
     bool paused = false;
-    std::uint64_t connections = 0;
     for (;;) {
         std::array<pollfd, 2> fds{{{context.stop.fd(), POLLIN, 0}, {listener.socket.fd(), POLLIN, 0}}};
         wait(fds.data(), fds.size(), Clock::duration(-1));
@@ -241,7 +240,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
         if (!slot) {
             continue;
         }
-        serve(std::move(client), peer.to_string(), connections++, std::move(*slot));
+        serve(std::move(client), peer.to_string(), context.number_next(listener), std::move(*slot));
     }
 }
 

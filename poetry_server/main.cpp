@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
         }
         log.ready(listeners);
         server::ServerStats stats;
-        server::ServeContext context{listeners, options->max_clients, stats, log, stop};
+        server::ServeContext context{listeners, options->max_clients, stats, log, stop, options->threads};
         const auto start = std::chrono::steady_clock::now();
         switch (options->mode) {
             case server::Mode::async:

@@ -47,6 +47,9 @@ cxxopts::Options make_parser() {
         ("mode", "async (asio coroutines), callbacks (our event loop, a callback object per client), "
                  "coroutines (our event loop, a Task per client), threaded (a thread per client) or blocking "
                  "(one client at a time per port)", cxxopts::value<std::string>()->default_value("callbacks"), "MODE")
+        ("threads", "For async, callbacks and coroutines: event loops, each on its own thread, all "
+                    "accepting on the same ports; a client stays on the loop that accepted it",
+         cxxopts::value<std::string>()->default_value("1"), "N")
         ("selector", "For callbacks and coroutines: auto (epoll), epoll, poll or select (which serves "
                      "fds below FD_SETSIZE only)", cxxopts::value<std::string>()->default_value("auto"), "NAME")
         ("ports-file", "Once every listener is bound, write a JSON list of them here (atomically)",
@@ -315,6 +318,11 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
     options.selector = parse_selector(parsed["selector"].as<std::string>());
     if (parsed.count("selector") != 0 && !on_event_loop(options.mode)) {
         throw UsageError("--selector applies to --mode callbacks or coroutines, not to " +
+                         std::string(to_string(options.mode)));
+    }
+    options.threads = parse_whole<std::size_t>(parsed["threads"].as<std::string>(), 1, max_threads, "--threads");
+    if (parsed.count("threads") != 0 && !on_event_loop(options.mode) && options.mode != Mode::async) {
+        throw UsageError("--threads applies to --mode async, callbacks or coroutines, not to " +
                          std::string(to_string(options.mode)));
     }
     if (parsed.count("ports-file") != 0) {

@@ -26,6 +26,7 @@ struct ServerOptions {
     std::string iface = "localhost";
     Mode mode = Mode::callbacks;  // the cheapest that passes every test (bench/run --only server_cost)
     std::string selector = "auto";  // callbacks and coroutines: make_selector's name
+    std::size_t threads = 1;        // async, callbacks and coroutines: event loops on as many threads
     std::optional<std::filesystem::path> ports_file;
     std::optional<std::size_t> max_clients;
     Verbosity verbosity = Verbosity::normal;
@@ -45,6 +46,9 @@ inline constexpr double max_delay_seconds = 86400.0;
 [[nodiscard]] constexpr bool on_event_loop(Mode mode) noexcept {
     return mode == Mode::callbacks || mode == Mode::coroutines;
 }
+
+/// The most --threads accepts.
+inline constexpr std::size_t max_threads = 256;
 
 /// Parses the command line. Returns nullopt when --help or --version was asked for and has been
 /// printed on `out`. @throws UsageError.

@@ -48,7 +48,6 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
     LoopSessions sessions(loop, context);
 
     std::vector<std::unique_ptr<Acceptor>> acceptors;
-    std::vector<std::uint64_t> connections(context.listeners.size());  // numbers sessions for their faults
     for (std::size_t i = 0; i < context.listeners.size(); ++i) {
         Listener& listener = context.listeners[i];
         auto admit = [&, i](net::Socket client, const net::Endpoint& peer) {
@@ -58,7 +57,7 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
                 return;  // the socket closes here
             }
             sessions.start(make_session(sessions, std::move(client), std::move(name), std::move(*slot), listener,
-                                        connections[i]++));
+                                        context.number_next(listener)));
         };
         auto paused = [&, select_limit](const std::error_code& ec) {
             context.log.accept_paused(listener, ec, out_of_fds(ec),
@@ -84,11 +83,11 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
 }  // namespace
 
 void serve_callbacks(ServeContext& context, const std::string& selector) {
-    serve_on_loop(context, selector, make_callback_session);
+    run_on_threads(context, [&] { serve_on_loop(context, selector, make_callback_session); });
 }
 
 void serve_coroutines(ServeContext& context, const std::string& selector) {
-    serve_on_loop(context, selector, make_coroutine_session);
+    run_on_threads(context, [&] { serve_on_loop(context, selector, make_coroutine_session); });
 }
 
 }  // namespace poetry::server

@@ -71,6 +71,9 @@ def run(ctx: Context) -> list[Table]:
     servers = {"floor (minimal sender)": ctx.minimal_sender}
     for mode in ["callbacks", "coroutines", "async"]:
         servers[mode] = [ctx.server, "--mode", mode]
+    # Beyond one core: two loops on two threads. On 2 cores the load generator needs one of them.
+    servers["callbacks, 2 threads"] = [ctx.server, "--mode", "callbacks", "--threads", "2"]
+    servers["async, 2 threads"] = [ctx.server, "--mode", "async", "--threads", "2"]
     servers["threaded"] = [ctx.server, "--mode", "threaded"]
     servers["python asyncio"] = ctx.reference_server
     if ctx.uvloop_server:

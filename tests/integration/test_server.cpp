@@ -29,6 +29,7 @@
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/process_stats.hpp"
+#include "support/sanitized.hpp"
 #include "support/tcp_state.hpp"
 #include "support/timing.hpp"
 
@@ -222,6 +223,33 @@ BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once,
     BOOST_TEST((events[0].starts_with("+") && events[1].starts_with("+")),
                "the clients were served one after the other:\n"
                    << server.out());
+}
+
+BOOST_DATA_TEST_CASE(threads_2_runs_two_loops_that_serve_every_client_with_one_summary,
+                     data::make(std::vector<std::string>{"async", "callbacks", "coroutines"}), mode) {
+    RunningServer server({"--mode", mode, "--threads", "2", "--num-bytes", "100", "--delay", "0.01",
+                          poem_path("alla_sera.txt"), poem_path("science.txt")});
+    // Two loops on two threads (asio and our loop start no threads of their own). The second starts
+    // after the ports file is written: wait for it.
+    const auto threads = [&] {
+        std::size_t count = 0;
+        for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator(
+                 std::filesystem::path("/proc") / std::to_string(server.pid()) / "task")) {
+            ++count;
+        }
+        return count;
+    };
+    BOOST_TEST(wait_until([&] { return threads() == 2U + sanitizer_threads; }), "threads: " << threads());
+    std::vector<std::future<Download>> downloads;
+    for (int i = 0; i < 40; ++i) {
+        downloads.push_back(std::async(std::launch::async, [&, i] { return download(server.port(i % 2)); }));
+    }
+    for (int i = 0; i < 40; ++i) {
+        BOOST_TEST(downloads[i].get().bytes == read_file(poem_path(i % 2 == 0 ? "alla_sera.txt" : "science.txt")));
+    }
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(last_line(server.out()).find("served 40 clients, dropped 0, interrupted 0") != std::string::npos,
+               last_line(server.out()));
 }
 
 BOOST_DATA_TEST_CASE(a_client_that_drops_mid_poem_leaves_the_server_serving_others, data::make(modes), mode) {
@@ -555,6 +583,9 @@ BOOST_DATA_TEST_CASE(
          "--selector: \"kqueue\" is not one of auto, select, poll, epoll", true},
         {{"--mode", "threaded", "--selector", "poll", poem_path("science.txt")},
          "--selector applies to --mode callbacks or coroutines, not to threaded", true},
+        {{"--mode", "threaded", "--threads", "2", poem_path("science.txt")},
+         "--threads applies to --mode async, callbacks or coroutines, not to threaded", true},
+        {{"--threads", "0", poem_path("science.txt")}, "--threads: \"0\" is not a whole number from 1 to 256", true},
         {{"--mode", "async", "--selector", "epoll", poem_path("science.txt")},
          "--selector applies to --mode callbacks or coroutines, not to async", true},
         {{"--max-clients", "0", poem_path("science.txt")}, "--max-clients: \"0\""},

@@ -10,4 +10,11 @@ inline constexpr bool under_sanitizer = true;
 inline constexpr bool under_sanitizer = false;
 #endif
 
+/// Threads a sanitizer adds to every process it instruments (ThreadSanitizer's background thread).
+#if defined(__SANITIZE_THREAD__)
+inline constexpr unsigned sanitizer_threads = 1;
+#else
+inline constexpr unsigned sanitizer_threads = 0;
+#endif
+
 }  // namespace poetry::test
