@@ -72,6 +72,19 @@ done
 grep -q "blocking at 50 skipped" "$work/scaling.out" || fail "scaling does not say why blocking is skipped"
 check_svg "$RESULTS_DIR/scaling/scaling.svg"
 
+run servers
+python3 - "$RESULTS_DIR/servers/servers.csv" <<'PY' || fail "servers.csv: not a complete row for every mode"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+modes = {(r["mode"], r["selector"]) for r in rows if r["clients"] == "5" and r["complete"] == "5"}
+expected = {("blocking", ""), ("threaded", ""), ("async", "")} | {
+    (m, s) for m in ("callbacks", "coroutines") for s in ("epoll", "poll", "select")}
+assert modes == expected, f"rows at 5 clients: {sorted(modes)}"
+assert all(float(r["cpu_s"]) >= 0 and float(r["peak_mb"]) > 0 for r in rows)
+assert not any(r["mode"] == "blocking" and r["clients"] == "50" for r in rows), "blocking at 50 not skipped"
+PY
+check_svg "$RESULTS_DIR/servers/servers.svg"
+
 run latency
 if grep -q "skipped: cannot create network namespaces" "$work/latency.out"; then
     echo "(latency: no namespaces on this machine; its skip message was checked)"
