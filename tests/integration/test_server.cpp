@@ -225,6 +225,26 @@ BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once,
                    << server.out());
 }
 
+BOOST_DATA_TEST_CASE(every_selector_serves_every_client_whole_on_schedule,
+                     data::make(std::vector<std::string>{"callbacks", "coroutines"}) *
+                         data::make(std::vector<std::string>{"epoll", "poll", "select"}),
+                     mode, selector) {
+    RunningServer server({"--mode", mode, "--selector", selector, "--num-bytes", "50", "--delay", "0.02",
+                          poem_path("alla_sera.txt")});
+    std::vector<std::future<Download>> downloads;
+    for (int i = 0; i < 20; ++i) {
+        downloads.push_back(std::async(std::launch::async, [&] { return download(server.port()); }));
+    }
+    for (auto& pending : downloads) {
+        const Download got = pending.get();
+        BOOST_TEST(got.bytes == read_file(poem_path("alla_sera.txt")));
+        check_chunks(got, 50, 20ms);
+    }
+    BOOST_TEST(server.stop() == 0);
+    BOOST_TEST(last_line(server.out()).find("served 20 clients, dropped 0") != std::string::npos,
+               last_line(server.out()));
+}
+
 BOOST_DATA_TEST_CASE(threads_2_runs_two_loops_that_serve_every_client_with_one_summary,
                      data::make(std::vector<std::string>{"async", "callbacks", "coroutines"}), mode) {
     RunningServer server({"--mode", mode, "--threads", "2", "--num-bytes", "100", "--delay", "0.01",
