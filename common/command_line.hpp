@@ -1,6 +1,6 @@
 // What both programs' command lines share, on top of cxxopts: list options split here rather than by
 // cxxopts (which drops a trailing empty item, so "10," passed for "10"), repeated single-value options
-// refused (cxxopts keeps the last silently), and cxxopts' messages in plain quotes.
+// refused (cxxopts keeps the last silently), cxxopts' messages in plain quotes, and --selector.
 #pragma once
 
 // cxxopts splits vector values at this delimiter; NUL never occurs in an argument, so each occurrence
@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "poetry/selectors/selector.hpp"
 
 namespace poetry::cli {
 
@@ -91,6 +93,23 @@ void refuse_repeated(const cxxopts::ParseResult& parsed, std::initializer_list<s
             throw Error("--" + key + " is given more than once: give it once");
         }
     }
+}
+
+/// The --selector value of either program: "auto" or one of the library's backends.
+/// @throws Error: "--selector: "kqueue" is not one of auto, select, poll, epoll".
+template <class Error>
+std::string parse_selector(const std::string& text) {
+    std::string known = "auto";
+    for (const auto& name : selector_names()) {
+        if (name == text) {
+            return text;
+        }
+        known += ", " + std::string(name);
+    }
+    if (text == "auto") {
+        return text;
+    }
+    throw Error("--selector: \"" + text + "\" is not one of " + known);
 }
 
 }  // namespace poetry::cli

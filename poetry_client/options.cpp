@@ -5,7 +5,6 @@
 #include <ostream>
 
 #include "command_line.hpp"
-#include "poetry/selectors/selector.hpp"
 
 namespace poetry::client {
 namespace {
@@ -110,20 +109,6 @@ Seconds parse_seconds(const std::string& text, const std::string& flag) {
     return Seconds(value);
 }
 
-std::string parse_selector(const std::string& text) {
-    if (text == "auto") {
-        return text;
-    }
-    std::string known = "auto";
-    for (const auto& name : selector_names()) {
-        if (name == text) {
-            return text;
-        }
-        known += ", " + std::string(name);
-    }
-    throw UsageError("--selector: \"" + text + "\" is not one of " + known);
-}
-
 }  // namespace
 
 std::string usage() {
@@ -176,7 +161,7 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     if (options.strategy != "all" && find_strategy(options.strategy) == nullptr) {
         throw UsageError("--strategy: \"" + options.strategy + "\" is not one of " + strategy_list());
     }
-    options.settings.selector = parse_selector(parsed["selector"].as<std::string>());
+    options.settings.selector = cli::parse_selector<UsageError>(parsed["selector"].as<std::string>());
     options.connections = parse_count(parsed["connections"].as<std::string>(), 1'000'000, "--connections");
     const StrategyInfo* strategy = find_strategy(options.strategy);  // null: all
     if (parsed.count("selector") != 0 && strategy != nullptr && !strategy->uses_selector) {

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/errors.hpp"
 
 namespace poetry::server {
 namespace {
@@ -27,10 +28,6 @@ int wait(pollfd* fds, nfds_t count, Clock::duration timeout) {
                              std::numeric_limits<int>::max()));
     std::error_code ec;
     return detail::retry_on_eintr(ec, [&] { return ::poll(fds, count, ms); });
-}
-
-bool out_of_fds(const std::error_code& ec) {
-    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system;
 }
 
 /// Errors that concern one connection only, or none: accept again at once.
@@ -225,7 +222,7 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
             // Out of fds (or another failure that retrying at once would not cure): the connection stays
             // in the backlog and existing clients go on; try again after a pause, not in a spin.
             if (!paused) {
-                context.log.accept_paused(listener, ec, out_of_fds(ec));
+                context.log.accept_paused(listener, ec, net::is_out_of_fds(ec));
                 paused = true;
             }
             pollfd stop{context.stop.fd(), POLLIN, 0};
@@ -236,11 +233,12 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
             continue;
         }
         paused = false;
-        std::optional<ClientSlot> slot = context.admit(peer.to_string(), listener);
+        std::string name = peer.to_string();
+        std::optional<ClientSlot> slot = context.admit(name, listener);
         if (!slot) {
             continue;
         }
-        serve(std::move(client), peer.to_string(), context.number_next(listener), std::move(*slot));
+        serve(std::move(client), std::move(name), context.number_next(listener), std::move(*slot));
     }
 }
 

@@ -9,7 +9,6 @@
 #include <random>
 
 #include "command_line.hpp"
-#include "poetry/selectors/selector.hpp"
 
 namespace poetry::server {
 namespace {
@@ -221,20 +220,6 @@ Mode parse_mode(const std::string& text) {
     throw UsageError("--mode: \"" + text + "\" is not one of " + known);
 }
 
-std::string parse_selector(const std::string& text) {
-    std::string known = "auto";
-    for (const auto& name : selector_names()) {
-        if (name == text) {
-            return text;
-        }
-        known += ", " + std::string(name);
-    }
-    if (text == "auto") {
-        return text;
-    }
-    throw UsageError("--selector: \"" + text + "\" is not one of " + known);
-}
-
 }  // namespace
 
 std::string usage() {
@@ -315,7 +300,7 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         throw UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
-    options.selector = parse_selector(parsed["selector"].as<std::string>());
+    options.selector = cli::parse_selector<UsageError>(parsed["selector"].as<std::string>());
     if (parsed.count("selector") != 0 && !on_event_loop(options.mode)) {
         throw UsageError("--selector applies to --mode callbacks or coroutines, not to " +
                          std::string(to_string(options.mode)));

@@ -9,6 +9,7 @@
 
 #include "loop_session.hpp"
 #include "poetry/loop/acceptor.hpp"
+#include "poetry/net/errors.hpp"
 #include "poetry/net/fd_limit.hpp"
 #include "poetry/selectors/selector.hpp"
 #include "serve.hpp"
@@ -18,10 +19,6 @@ namespace {
 
 using SessionFactory = std::unique_ptr<LoopSession> (*)(LoopSessions&, net::Socket, std::string, ClientSlot,
                                                         const Listener&, std::uint64_t);
-
-bool out_of_fds(const std::error_code& ec) {
-    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system;
-}
 
 void serve_on_loop(ServeContext& context, const std::string& selector_name, SessionFactory make_session) {
     std::unique_ptr<Selector> selector = make_selector(selector_name);
@@ -60,7 +57,7 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
                                         context.number_next(listener)));
         };
         auto paused = [&, select_limit](const std::error_code& ec) {
-            context.log.accept_paused(listener, ec, out_of_fds(ec),
+            context.log.accept_paused(listener, ec, net::is_out_of_fds(ec),
                                       select_limit ? "select watches fds below FD_SETSIZE (" +
                                                          std::to_string(FD_SETSIZE) + ") only"
                                                    : std::string());

@@ -10,6 +10,12 @@ namespace poetry::net {
 /// Category for getaddrinfo(3)'s EAI_* codes; messages come from gai_strerror.
 const std::error_category& resolver_category() noexcept;
 
+/// True for "out of file descriptors", the process's (EMFILE) or the system's (ENFILE): a server
+/// rides it out by pausing accept until clients leave.
+inline bool is_out_of_fds(const std::error_code& ec) noexcept {
+    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system;
+}
+
 /// Throws std::system_error(ec, what) if `ec` is set. `what` reads like "connect to 127.0.0.1:8000",
 /// so the message becomes "connect to 127.0.0.1:8000: Connection refused".
 inline void throw_if_error(const std::error_code& ec, const std::string& what) {
