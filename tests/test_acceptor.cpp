@@ -139,9 +139,17 @@ private:
     std::vector<poetry::detail::UniqueFd> fillers_;
 };
 
+/// What an acceptor handed over, in order; handler() is the connection handler that records it.
 struct Handed {
     std::vector<net::Socket> sockets;
     std::vector<net::Endpoint> peers;
+
+    [[nodiscard]] Acceptor::ConnectionHandler handler() {
+        return [this](net::Socket socket, const net::Endpoint& peer) {
+            sockets.push_back(std::move(socket));
+            peers.push_back(peer);
+        };
+    }
 };
 
 }  // namespace
@@ -153,10 +161,7 @@ BOOST_AUTO_TEST_CASE(
     EventLoop loop;
     net::Socket listener = listen_on_loopback();
     Handed handed;
-    Acceptor acceptor(loop, listener, [&](net::Socket socket, const net::Endpoint& peer) {
-        handed.sockets.push_back(std::move(socket));
-        handed.peers.push_back(peer);
-    });
+    Acceptor acceptor(loop, listener, handed.handler());
     BOOST_TEST(!acceptor.started());
     BOOST_TEST(!loop.has_reader(listener.fd()));
     acceptor.start();
@@ -216,10 +221,7 @@ BOOST_AUTO_TEST_CASE(an_acceptor_takes_at_most_batch_connections_per_readiness) 
     Handed handed;
     Acceptor acceptor(
         loop, listener,
-        [&](net::Socket socket, const net::Endpoint& peer) {
-            handed.sockets.push_back(std::move(socket));
-            handed.peers.push_back(peer);
-        },
+        handed.handler(),
         {}, Acceptor::Options{.batch = 2, .retry = 20ms});
     acceptor.start();
     std::vector<net::Socket> clients;
@@ -238,9 +240,7 @@ BOOST_AUTO_TEST_CASE(an_acceptor_with_the_default_batch_takes_every_waiting_conn
     EventLoop loop;
     net::Socket listener = listen_on_loopback();
     Handed handed;
-    Acceptor acceptor(loop, listener, [&](net::Socket socket, const net::Endpoint&) {
-        handed.sockets.push_back(std::move(socket));
-    });
+    Acceptor acceptor(loop, listener, handed.handler());
     acceptor.start();
     std::vector<net::Socket> clients;
     for (int i = 0; i < 10; ++i) {
@@ -254,9 +254,7 @@ BOOST_AUTO_TEST_CASE(stop_stops_handing_over_connections_and_leaves_them_in_the_
     EventLoop loop;
     net::Socket listener = listen_on_loopback();
     Handed handed;
-    Acceptor acceptor(loop, listener, [&](net::Socket socket, const net::Endpoint&) {
-        handed.sockets.push_back(std::move(socket));
-    });
+    Acceptor acceptor(loop, listener, handed.handler());
     acceptor.start();
     std::vector<net::Socket> clients;
     clients.push_back(connect_to(listener));
@@ -325,10 +323,7 @@ BOOST_AUTO_TEST_CASE(
     constexpr auto retry = 20ms;
     Acceptor acceptor(
         loop, listener,
-        [&](net::Socket socket, const net::Endpoint& peer) {
-            handed.sockets.push_back(std::move(socket));
-            handed.peers.push_back(peer);
-        },
+        handed.handler(),
         [&](const std::error_code& ec) { pauses.push_back(ec); },
         Acceptor::Options{.batch = 64, .retry = retry});
     acceptor.start();

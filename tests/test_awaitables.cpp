@@ -30,6 +30,20 @@ std::string to_string(std::span<const std::byte> bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
+/// Runs the loop one iteration at a time until `future` is done, for at most 100,000 iterations or
+/// 5 s, and returns how many it took. Iterations, not run_until_complete: a loop that spins must fail
+/// the test, not hang it.
+template <class FutureLike>
+int run_until_done(EventLoop& loop, const FutureLike& future) {
+    const auto start = Clock::now();
+    int iterations = 0;
+    while (!future.done() && iterations < 100'000 && Clock::now() - start < 5s) {
+        loop.run_once();
+        ++iterations;
+    }
+    return iterations;
+}
+
 /// Reads until end of stream.
 Task<std::string> read_all(EventLoop& loop, net::Socket& socket) {
     std::string received;
@@ -287,13 +301,8 @@ BOOST_AUTO_TEST_CASE(an_accept_awaited_before_any_client_connects_resumes_when_o
     auto server = [&]() -> Task<net::Socket> { co_return co_await poetry::accept(loop, listener, &peer); };
     auto accepted = poetry::create_task(loop, server());
 
-    // Iterations, not run_until_complete: a spinning loop must fail the test, not hang it.
     const auto start = Clock::now();
-    int iterations = 0;
-    while (!accepted.done() && iterations < 100'000 && Clock::now() - start < 5s) {
-        loop.run_once();
-        ++iterations;
-    }
+    const int iterations = run_until_done(loop, accepted);
     BOOST_REQUIRE_MESSAGE(accepted.done(), "not accepted after " << iterations << " loop iterations");
     BOOST_TEST(accept_was_waiting);
     // Start the task, wake for the timer, wake for the connection: a handful, whatever the machine.
@@ -326,12 +335,7 @@ BOOST_AUTO_TEST_CASE(an_accept_loop_takes_clients_that_each_arrive_while_it_wait
         co_return accepted.size();
     };
     auto accepted = poetry::create_task(loop, server());
-    const auto start = Clock::now();
-    int iterations = 0;
-    while (!accepted.done() && iterations < 100'000 && Clock::now() - start < 5s) {
-        loop.run_once();
-        ++iterations;
-    }
+    const int iterations = run_until_done(loop, accepted);
     BOOST_REQUIRE_MESSAGE(accepted.done(), "not accepted after " << iterations << " loop iterations");
     BOOST_TEST(accepted.take_result() == 3U);
     BOOST_TEST(iterations <= 20);

@@ -1,6 +1,8 @@
-// A plain blocking client for integration tests that records what arrived and when.
+// Clients for integration tests: a plain blocking one that records what arrived and when, and many
+// read together on one thread.
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "poetry/detail/syscall.hpp"
 #include "poetry/net/socket.hpp"
 
 namespace poetry::test {
@@ -60,6 +63,54 @@ inline Download download(std::uint16_t port, std::size_t stop_after = std::numer
         result.bytes.append(reinterpret_cast<const char*>(buffer), n);
     }
     return result;
+}
+
+/// One of many clients read together: what it got and how its connection ended.
+struct Reader {
+    net::Socket socket;
+    std::string bytes;
+    bool ended = false;
+    std::string error;  // empty when the server closed cleanly
+};
+
+/// Reads every client until each connection ends, or until `deadline`, on one thread with poll(2).
+inline void read_until_all_end(std::vector<Reader>& readers, Clock::time_point deadline) {
+    for (auto& reader : readers) {
+        reader.socket.set_nonblocking();
+    }
+    std::byte buffer[4096];
+    while (Clock::now() < deadline) {
+        std::vector<pollfd> fds;
+        std::vector<Reader*> open;
+        for (auto& reader : readers) {
+            if (!reader.ended) {
+                fds.push_back({reader.socket.fd(), POLLIN, 0});
+                open.push_back(&reader);
+            }
+        }
+        if (fds.empty()) {
+            return;
+        }
+        ::poll(fds.data(), fds.size(), 100);
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if (fds[i].revents == 0) {
+                continue;
+            }
+            for (;;) {
+                std::error_code ec;
+                const std::size_t n = open[i]->socket.recv(buffer, ec);
+                if (ec && poetry::detail::is_would_block(ec)) {
+                    break;
+                }
+                if (ec || n == 0) {
+                    open[i]->ended = true;
+                    open[i]->error = ec ? ec.message() : "";
+                    break;
+                }
+                open[i]->bytes.append(reinterpret_cast<const char*>(buffer), n);
+            }
+        }
+    }
 }
 
 }  // namespace poetry::test

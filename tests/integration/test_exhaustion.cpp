@@ -69,54 +69,6 @@ std::string read_to_end(net::Socket& socket) {
     return received;
 }
 
-/// One of many clients read together: what it got and how its connection ended.
-struct Reader {
-    net::Socket socket;
-    std::string bytes;
-    bool ended = false;
-    std::string error;  // empty when the server closed cleanly
-};
-
-/// Reads every client until each connection ends, or until `deadline`, on one thread with poll(2).
-void read_until_all_end(std::vector<Reader>& readers, Clock::time_point deadline) {
-    for (auto& reader : readers) {
-        reader.socket.set_nonblocking();
-    }
-    std::byte buffer[4096];
-    while (Clock::now() < deadline) {
-        std::vector<pollfd> fds;
-        std::vector<Reader*> open;
-        for (auto& reader : readers) {
-            if (!reader.ended) {
-                fds.push_back({reader.socket.fd(), POLLIN, 0});
-                open.push_back(&reader);
-            }
-        }
-        if (fds.empty()) {
-            return;
-        }
-        ::poll(fds.data(), fds.size(), 100);
-        for (std::size_t i = 0; i < fds.size(); ++i) {
-            if (fds[i].revents == 0) {
-                continue;
-            }
-            for (;;) {
-                std::error_code ec;
-                const std::size_t n = open[i]->socket.recv(buffer, ec);
-                if (ec && poetry::detail::is_would_block(ec)) {
-                    break;
-                }
-                if (ec || n == 0) {
-                    open[i]->ended = true;
-                    open[i]->error = ec ? ec.message() : "";
-                    break;
-                }
-                open[i]->bytes.append(reinterpret_cast<const char*>(buffer), n);
-            }
-        }
-    }
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(exhaustion)

@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <limits>
 
-#include <poll.h>
-
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -337,37 +335,19 @@ BOOST_DATA_TEST_CASE(a_burst_of_fifty_connections_gets_no_more_than_max_clients_
     const bool one_at_a_time = mode == "blocking";
     RunningServer server({"--mode", mode, "--max-clients", "5", "--num-bytes", "100", "--delay",
                           one_at_a_time ? "0.005" : "0.05", poem_path("alla_sera.txt")});
-    std::vector<net::Socket> sockets;
-    for (int i = 0; i < 50; ++i) {
-        sockets.push_back(net::connect(net::Address("127.0.0.1", server.port())));
+    std::vector<Reader> readers(50);
+    for (auto& reader : readers) {
+        reader.socket = net::connect(net::Address("127.0.0.1", server.port()));
     }
     // Read them all at once until each has ended: every client gets the whole poem or nothing.
+    read_until_all_end(readers, std::chrono::steady_clock::now() + 20s);
     const std::string poem = read_file(poem_path("alla_sera.txt"));
-    std::vector<std::string> got(sockets.size());
-    std::vector<bool> ended(sockets.size(), false);
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::count(ended.begin(), ended.end(), false) > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::vector<pollfd> fds;
-        for (std::size_t i = 0; i < sockets.size(); ++i) {
-            fds.push_back({ended[i] ? -1 : sockets[i].fd(), POLLIN, 0});
-        }
-        ::poll(fds.data(), fds.size(), 100);
-        for (std::size_t i = 0; i < sockets.size(); ++i) {
-            if (fds[i].revents == 0) {
-                continue;
-            }
-            std::byte buffer[4096];
-            std::error_code ec;
-            const std::size_t n = sockets[i].recv(buffer, ec);
-            got[i].append(reinterpret_cast<const char*>(buffer), n);
-            ended[i] = n == 0 || ec;
-        }
-    }
     std::size_t whole = 0;
-    for (std::size_t i = 0; i < sockets.size(); ++i) {
-        BOOST_TEST_REQUIRE(ended[i], "client " << i << " still open after 20 s");
-        BOOST_TEST((got[i].empty() || got[i] == poem), "client " << i << " got " << got[i].size() << " bytes");
-        whole += got[i] == poem ? 1 : 0;
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+        BOOST_TEST_REQUIRE(readers[i].ended, "client " << i << " still open after 20 s");
+        BOOST_TEST((readers[i].bytes.empty() || readers[i].bytes == poem),
+                   "client " << i << " got " << readers[i].bytes.size() << " bytes");
+        whole += readers[i].bytes == poem ? 1 : 0;
     }
     BOOST_TEST(server.stop() == 0);
     // The log, in order: a client is connected from its "connected" line to its end line, a span that
