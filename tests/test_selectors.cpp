@@ -32,7 +32,7 @@
 #include "poetry/detail/syscall.hpp"
 #include "poetry/detail/unique_fd.hpp"
 #include "poetry/net/socket.hpp"
-#include "selectors/timeout.hpp"
+#include "selectors/src/timeout.hpp"  // private to the selectors layer: the tests see lib/
 #include "support/fd_count.hpp"
 #include "support/fd_limit.hpp"
 #include "support/timing.hpp"
