@@ -31,12 +31,12 @@ DownloadRecorder::DownloadRecorder(const Download& download, DownloadObserver& o
 
 void DownloadRecorder::connected(TimePoint at) {
     result_.connected = at;
-    observer_.connected(download_, at);
+    notify([&] { observer_.connected(download_, at); }, at);
 }
 
 void DownloadRecorder::received(std::span<const std::byte> chunk, TimePoint at) {
-    if (chunk.empty()) {
-        return;
+    if (chunk.empty() || done_) {
+        return;  // after the outcome (an observer that failed), bytes no longer count
     }
     result_.poem.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     ++result_.chunks;
@@ -44,7 +44,7 @@ void DownloadRecorder::received(std::span<const std::byte> chunk, TimePoint at) 
         result_.first_byte = at;
     }
     result_.last_byte = at;
-    observer_.chunk(download_, chunk.size(), at);
+    notify([&] { observer_.chunk(download_, chunk.size(), at); }, at);
 }
 
 void DownloadRecorder::end_of_stream(TimePoint at) {
@@ -82,7 +82,20 @@ void DownloadRecorder::finish(DownloadStatus status, std::string error, TimePoin
     result_.status = status;
     result_.error = std::move(error);
     result_.finished = at;
-    observer_.finished(download_, result_);
+    try {
+        observer_.finished(download_, result_);
+    } catch (...) {
+        // The outcome is decided and the observer has had its say: nothing is left to fail.
+    }
+}
+
+template <class Call>
+void DownloadRecorder::notify(Call&& call, TimePoint at) {
+    try {
+        call();
+    } catch (...) {
+        fail("observer: " + describe_exception(std::current_exception()), at);
+    }
 }
 
 std::string inactivity_message(Seconds timeout) {

@@ -63,7 +63,11 @@ public:
     virtual void finished(const Download& /*download*/, const DownloadResult& /*result*/) {}
 };
 
-/// Collects one download's bytes and times, tells the observer, and decides how it ended.
+/// Collects one download's bytes and times, tells the observer, and decides how it ended. An observer
+/// that throws fails the download ("observer: <what>"): done() turns true, later bytes are ignored,
+/// and the strategy ends the download when it next looks at done(). What finished() throws is
+/// dropped, as the outcome is decided by then. So nothing an observer does escapes into a strategy's
+/// event loop, thread or process.
 class DownloadRecorder {
 public:
     DownloadRecorder(const Download& download, DownloadObserver& observer, TimePoint started = Clock::now());
@@ -88,6 +92,8 @@ public:
 
 private:
     void finish(DownloadStatus status, std::string error, TimePoint at);
+    template <class Call>
+    void notify(Call&& call, TimePoint at);
 
     Download download_;
     DownloadObserver& observer_;

@@ -253,6 +253,41 @@ BOOST_DATA_TEST_CASE(poems_arrive_byte_exact_with_their_events_in_order, data::m
     BOOST_TEST(two.accepted() == 2U);
 }
 
+/// An observer that throws on task 1's first chunk, and again when task 1 finishes.
+class ThrowingObserver final : public client::DownloadObserver {
+public:
+    void chunk(const client::Download& download, std::size_t /*bytes*/, client::TimePoint /*at*/) override {
+        if (download.task == 1 && !thrown_) {
+            thrown_ = true;
+            throw std::runtime_error("the observer broke");
+        }
+    }
+    void finished(const client::Download& download, const client::DownloadResult& /*result*/) override {
+        if (download.task == 1) {
+            throw std::runtime_error("the observer broke again");
+        }
+    }
+
+private:
+    std::atomic<bool> thrown_{false};
+};
+
+BOOST_DATA_TEST_CASE(a_throwing_observer_fails_its_download_and_no_other, data::make(all_strategies), name) {
+    const std::string poem = numbered_text(2'000, 'c');
+    const FakeServer server({poem, 400, 20ms, Ending::close});
+    const std::vector<client::Download> downloads{download_from(server, 1), download_from(server, 2)};
+    ThrowingObserver observer;
+    const client::RunReport report = run(name, downloads, observer);  // and nothing printed
+    const client::DownloadResult& broken = report.results[0];
+    BOOST_TEST((broken.status == client::DownloadStatus::partial), client::to_string(broken.status));
+    BOOST_TEST(broken.error == "observer: the observer broke");
+    BOOST_TEST(poem.starts_with(broken.poem));
+    BOOST_TEST(broken.poem.size() < poem.size(), "the download went on after its observer failed");
+    const client::DownloadResult& other = report.results[1];
+    BOOST_TEST(other.complete(), other.error);
+    BOOST_TEST(other.poem == poem);
+}
+
 BOOST_DATA_TEST_CASE(a_silent_server_fails_the_download_on_the_idle_timeout, data::make(all_strategies), name) {
     const FakeServer silent({"", 0, 0ms, Ending::silence});
     const FakeServer stalls({"the first lines, then nothing", 0, 0ms, Ending::silence});

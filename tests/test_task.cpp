@@ -311,4 +311,62 @@ BOOST_AUTO_TEST_CASE(a_loop_destroyed_first_destroys_its_pending_tasks_cleanly) 
     BOOST_TEST(::fcntl(held_fd, F_GETFD) == -1);
 }
 
+BOOST_AUTO_TEST_CASE(a_future_that_outlives_its_loop_destroys_its_task_with_the_loop) {
+    auto [ours, peer] = poetry::net::socket_pair();
+    const int fd = ours.fd();
+    auto reader = [](EventLoop& l, poetry::net::Socket socket) -> Task<void> {
+        std::byte buffer[8];
+        co_await poetry::recv(l, socket, buffer);
+    };
+    std::optional<Future<void>> held;
+    {
+        auto loop = std::make_unique<EventLoop>();
+        held.emplace(poetry::create_task(*loop, reader(*loop, std::move(ours))));
+        loop->run_once();  // the task waits in recv, its reader registered with the loop
+        BOOST_TEST(loop->has_reader(fd));
+    }  // the loop goes first (on the heap, so that a late use of it is a use after free under ASan)
+    BOOST_TEST(::fcntl(fd, F_GETFD) == -1);  // the task went with the loop, and its socket with it
+    BOOST_TEST(!held->done());
+    held.reset();  // safe: the task is gone, nothing reaches for the loop
+}
+
+BOOST_AUTO_TEST_CASE(awaiting_a_task_that_another_coroutine_awaits_is_refused) {
+    EventLoop loop;
+    auto [ours, peer] = poetry::net::socket_pair();
+    auto reader = [](EventLoop& l, poetry::net::Socket& socket) -> Task<std::size_t> {
+        std::byte buffer[8];
+        co_return co_await poetry::recv(l, socket, buffer);
+    };
+    Task<std::size_t> shared = reader(loop, ours);
+    auto first = [](Task<std::size_t>& task) -> Task<std::size_t> { co_return co_await task; };
+    auto second = [](Task<std::size_t>& task) -> Task<std::string> {
+        try {
+            co_await task;
+        } catch (const std::logic_error& refused) {
+            co_return refused.what();
+        }
+        co_return "not refused";
+    };
+    Future<std::size_t> waiting = poetry::create_task(loop, first(shared));
+    loop.run_once();  // `shared` starts and waits in recv for `first`
+    BOOST_TEST(poetry::run(loop, second(shared)) == "Task awaited from two places at once");
+    BOOST_REQUIRE_EQUAL(::write(peer.fd(), "x", 1), 1);
+    BOOST_TEST(loop.run_until_complete(waiting) == 1U);  // the first awaiter is untouched
+}
+
+BOOST_AUTO_TEST_CASE(awaiting_a_finished_task_a_second_time_is_refused) {
+    EventLoop loop;
+    Task<std::unique_ptr<int>> task = boxed(7);
+    auto await_twice = [](Task<std::unique_ptr<int>>& t) -> Task<std::string> {
+        const int value = *co_await t;
+        try {
+            co_await t;  // its value is gone: this must not hand out a moved-from pointer
+        } catch (const std::logic_error& refused) {
+            co_return std::to_string(value) + ", then: " + refused.what();
+        }
+        co_return "not refused";
+    };
+    BOOST_TEST(poetry::run(loop, await_twice(task)) == "7, then: Task awaited again after its result was taken");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -156,6 +156,9 @@ private:
                 co_return;
             }
             recorder.connected();
+            if (recorder.done()) {  // its observer failed
+                co_return;
+            }
             last_activity = Clock::now();  // like every strategy: connecting counts as activity
 
             // read_some below must report "not yet" rather than block the one thread every download runs on.
@@ -192,6 +195,9 @@ private:
                 }
                 last_activity = Clock::now();
                 recorder.received(std::span<const std::byte>(buffer_).first(n), last_activity);
+                if (recorder.done()) {
+                    co_return;
+                }
             }
         } catch (...) {
             // Swallowed here, not in download(): an exception out of this coroutine would not count as

@@ -86,6 +86,9 @@ DownloadResult fetch_blocking(const Download& download, const DownloadLimits& li
     }
     const Interruption::Watch watch(interruption, socket.fd());
     recorder.connected();
+    if (recorder.done()) {  // its observer failed
+        return recorder.take_result();
+    }
     // The limits wait in the kernel, as SO_RCVTIMEO, which counts in ticks and can expire up to a tick
     // (4 ms at HZ=250) before the time asked for: its expiry is checked against the clock, and while no
     // limit has passed, recv waits again for the rest. With --timeout alone the wait after each chunk
@@ -136,6 +139,9 @@ DownloadResult fetch_blocking(const Download& download, const DownloadLimits& li
         }
         last_activity = Clock::now();
         recorder.received(std::span(buffer).first(n), last_activity);
+        if (recorder.done()) {
+            break;
+        }
         if (limits.any() && (wait_shrinks || waiting_for_the_rest)) {
             if (!wait_at_most(limits.expiry(started, last_activity) - last_activity)) {
                 break;

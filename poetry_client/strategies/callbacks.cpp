@@ -10,6 +10,7 @@
 #include "poetry/loop/event_loop.hpp"
 #include "poetry/net/socket.hpp"
 #include "strategies/limit_timer.hpp"
+#include "strategies/loop_errors.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -80,6 +81,10 @@ private:
 
     void connected() {
         recorder_.connected();
+        if (recorder_.done()) {  // its observer failed
+            done();
+            return;
+        }
         timer_.touch();
         watch([this] { readable(); }, &EventLoop::add_reader);
     }
@@ -99,6 +104,9 @@ private:
         } else {
             timer_.touch();
             recorder_.received(buffer_.first(n));
+            if (recorder_.done()) {  // its observer failed
+                done();
+            }
         }
     }
 
@@ -145,6 +153,7 @@ private:
 std::vector<DownloadResult> download_callbacks(std::span<const Download> downloads,
                                                const StrategySettings& settings, DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
+    const LoopErrors errors(loop);
     // One receive buffer for all: they run on one thread and each chunk is copied out at once.
     std::vector<std::byte> buffer(receive_buffer_size);
     std::size_t remaining = downloads.size();
@@ -167,6 +176,7 @@ std::vector<DownloadResult> download_callbacks(std::span<const Download> downloa
     }
     if (remaining > 0) {
         loop.run_forever();
+        errors.rethrow_if_any();
     }
     if (settings.interruption != nullptr) {
         loop.remove_reader(settings.interruption->fd());

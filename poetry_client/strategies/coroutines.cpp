@@ -9,6 +9,7 @@
 #include "poetry/coro/create_task.hpp"
 #include "poetry/net/errors.hpp"
 #include "strategies/limit_timer.hpp"
+#include "strategies/loop_errors.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -21,6 +22,9 @@ Task<void> fetch_poem(EventLoop& loop, DownloadRecorder& recorder, LimitTimer& t
     stage = "connect";
     net::Socket socket = co_await connect(loop, recorder.download().address);
     recorder.connected();
+    if (recorder.done()) {  // its observer failed
+        co_return;
+    }
     timer.touch();
     stage = "recv";
     for (;;) {
@@ -32,6 +36,9 @@ Task<void> fetch_poem(EventLoop& loop, DownloadRecorder& recorder, LimitTimer& t
         }
         timer.touch();
         recorder.received(buffer.first(n));
+        if (recorder.done()) {
+            co_return;
+        }
     }
     recorder.end_of_stream();
 }
@@ -69,6 +76,7 @@ std::vector<DownloadResult> download_coroutines(std::span<const Download> downlo
                                                 const StrategySettings& settings,
                                                 DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
+    const LoopErrors errors(loop);
     std::vector<std::byte> buffer(receive_buffer_size);
     std::size_t remaining = downloads.size();
     std::vector<std::unique_ptr<PoemTask>> tasks;
@@ -101,6 +109,7 @@ std::vector<DownloadResult> download_coroutines(std::span<const Download> downlo
     }
     if (remaining > 0) {
         loop.run_forever();
+        errors.rethrow_if_any();
     }
     if (settings.interruption != nullptr) {
         loop.remove_reader(settings.interruption->fd());

@@ -11,6 +11,7 @@
 #include "poetry/loop/future.hpp"
 #include "poetry/net/socket.hpp"
 #include "strategies/limit_timer.hpp"
+#include "strategies/loop_errors.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -197,6 +198,10 @@ void read_next(const std::shared_ptr<PoemFetch>& fetch) {
         }
         fetch->timer.touch();
         fetch->recorder.received(std::as_bytes(std::span(data)));
+        if (fetch->recorder.done()) {  // its observer failed: the outcome is recorded
+            fetch->poem.set_result();
+            return;
+        }
         read_next(fetch);
     });
 }
@@ -216,6 +221,10 @@ Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
         fetch->socket = std::move(socket);
         fetch->recorder.connected();
         fetch->timer.touch();
+        if (fetch->recorder.done()) {
+            fetch->poem.set_result();
+            return fetch->poem;
+        }
         read_next(fetch);
         return fetch->poem;
     });
@@ -226,6 +235,7 @@ Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
 std::vector<DownloadResult> download_futures(std::span<const Download> downloads,
                                              const StrategySettings& settings, DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
+    const LoopErrors errors(loop);
     std::vector<std::byte> buffer(receive_buffer_size);  // shared: try_recv copies each chunk out at once
     std::size_t remaining = downloads.size();
     std::vector<std::shared_ptr<PoemFetch>> fetches;
@@ -269,6 +279,7 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
     }
     if (remaining > 0) {
         loop.run_forever();
+        errors.rethrow_if_any();
     }
     if (settings.interruption != nullptr) {
         loop.remove_reader(settings.interruption->fd());

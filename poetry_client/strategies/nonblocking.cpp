@@ -63,6 +63,9 @@ DownloadResult fetch_polling(const Download& download, const DownloadLimits& lim
         return recorder.take_result();
     }
     recorder.connected();
+    if (recorder.done()) {  // its observer failed
+        return recorder.take_result();
+    }
     std::array<std::byte, receive_buffer_size> buffer;
     TimePoint last_data = Clock::now();
     for (;;) {
@@ -90,6 +93,9 @@ DownloadResult fetch_polling(const Download& download, const DownloadLimits& lim
         }
         last_data = Clock::now();
         recorder.received(std::span(buffer).first(n), last_data);
+        if (recorder.done()) {  // its observer failed
+            break;
+        }
     }
     return recorder.take_result();
 }

@@ -25,6 +25,7 @@
 #include "poetry/loop/event_loop.hpp"
 #include "strategies/blocking_download.hpp"
 #include "strategies/pipe_frames.hpp"
+#include "strategies/loop_errors.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -200,7 +201,14 @@ private:
     struct Progress {
         DownloadResult result;
         std::size_t announced = 0;  // the bytes the chunk frames announced
+        // Set when the observer threw: the download failed then, with the bytes announced so far (the
+        // worker cannot be told to stop one download, so it finishes; its later frames are ignored).
+        std::optional<std::string> observer_failure;
+        std::size_t kept_bytes = 0;
     };
+    /// Calls the observer about download `index`; if it throws, the download has failed (see Progress).
+    template <class Call>
+    void notify(std::uint32_t index, Call&& call);
 
     void start_workers();
     void interrupt();
@@ -220,8 +228,8 @@ private:
     std::size_t running_ = 0;     // workers not retired yet
     std::uint32_t next_ = 0;      // the first download not handed out yet
     std::string lost_;            // why the last worker that ended early did (or why none could start)
-    std::exception_ptr failure_;  // thrown by the observer in a loop callback; run() rethrows it
     bool interrupted_ = false;    // the run was asked to stop: no more downloads are handed out
+    std::optional<LoopErrors> loop_errors_;  // what escaped a loop callback; run() rethrows it
     // Declared last, destroyed first: while the fds it may still watch are open.
     std::optional<EventLoop> loop_;
 };
@@ -254,12 +262,7 @@ std::vector<DownloadResult> ProcessPool::run() {
     start_workers();
     // Made after the forks, so that no worker holds a copy of its selector's fd.
     loop_.emplace();
-    loop_->set_exception_handler([this](const ExceptionContext& context) {
-        if (!failure_) {
-            failure_ = context.exception ? context.exception
-                                         : std::make_exception_ptr(std::runtime_error(context.message));
-        }
-    });
+    loop_errors_.emplace(*loop_);
     for (auto& worker : workers_) {
         loop_->add_reader(worker.events.get(), [this, &worker] { on_readable(worker); });
     }
@@ -268,9 +271,7 @@ std::vector<DownloadResult> ProcessPool::run() {
     }
     while (running_ > 0) {
         loop_->run_once();
-        if (failure_) {
-            std::rethrow_exception(failure_);
-        }
+        loop_errors_->rethrow_if_any();
     }
     if (settings_.interruption != nullptr && !interrupted_) {
         loop_->remove_reader(settings_.interruption->fd());
@@ -389,8 +390,8 @@ void ProcessPool::hand_out(Worker& worker) {
 }
 
 void ProcessPool::on_readable(Worker& worker) {
-    if (failure_ || !worker.events) {
-        return;  // the observer threw earlier in this iteration: run() rethrows, the destructor cleans up
+    if (!worker.events) {
+        return;
     }
     std::error_code ec;
     const std::size_t got = worker.frames.read_some(worker.events.get(), ec);
@@ -425,7 +426,7 @@ bool ProcessPool::dispatch(Worker& worker, Frame frame) {
     switch (frame.kind) {
         case FrameKind::connected:
             result.connected = frame.at;
-            observer_.connected(download, frame.at);
+            notify(index, [&] { observer_.connected(download, frame.at); });
             break;
         case FrameKind::chunk:
             ++result.chunks;
@@ -434,11 +435,18 @@ bool ProcessPool::dispatch(Worker& worker, Frame frame) {
             }
             result.last_byte = frame.at;
             progress.announced += frame.chunk_bytes;
-            observer_.chunk(download, frame.chunk_bytes, frame.at);
+            notify(index, [&] { observer_.chunk(download, frame.chunk_bytes, frame.at); });
             break;
         case FrameKind::finished:
             worker.current.reset();
             result.poem = std::move(frame.poem);
+            if (progress.observer_failure) {
+                result.poem.resize(std::min(result.poem.size(), progress.kept_bytes));
+                finish(index, result.poem.empty() ? DownloadStatus::failed : DownloadStatus::partial,
+                       std::move(*progress.observer_failure), frame.at);
+                hand_out(worker);
+                break;
+            }
             // The child's recorder decided the status; a failure keeps its reason even without the bytes
             // (a poem too big to send). Otherwise the poem must be exactly what the chunks announced.
             if (frame.status != DownloadStatus::failed && result.poem.size() != progress.announced) {
@@ -498,7 +506,25 @@ void ProcessPool::finish(std::uint32_t download, DownloadStatus status, std::str
     result.status = status;
     result.error = std::move(error);
     result.finished = at;
-    observer_.finished(downloads_[download], result);
+    try {
+        observer_.finished(downloads_[download], result);
+    } catch (...) {
+        // The outcome is decided: nothing is left to fail (as DownloadRecorder does).
+    }
+}
+
+template <class Call>
+void ProcessPool::notify(std::uint32_t index, Call&& call) {
+    Progress& progress = progress_[index];
+    if (progress.observer_failure) {
+        return;  // failed already: the observer hears nothing more about it
+    }
+    try {
+        call();
+    } catch (...) {
+        progress.observer_failure = "observer: " + describe_exception(std::current_exception());
+        progress.kept_bytes = progress.announced;
+    }
 }
 
 }  // namespace

@@ -60,7 +60,13 @@ EventLoop::~EventLoop() {
     // Objects kept alive and pending callbacks may own tasks whose awaitables unregister from this loop
     // as they are destroyed: destroy them now, while every member is still whole. Destroying them may
     // schedule more, so repeat until nothing is left.
-    while (!kept_alive_.empty() || !ready_.empty() || !timers_.empty()) {
+    while (!at_destruction_.empty() || !kept_alive_.empty() || !ready_.empty() || !timers_.empty()) {
+        // One at a time from the live map: a callback may destroy the owner of another one, which
+        // then cancels it.
+        while (!at_destruction_.empty()) {
+            auto node = at_destruction_.extract(at_destruction_.begin());
+            node.mapped()();
+        }
         auto kept = std::move(kept_alive_);
         kept_alive_.clear();
         auto ready = std::move(ready_);
@@ -89,6 +95,16 @@ void EventLoop::release(std::uint64_t id) noexcept {
         auto object = std::move(it->second);  // destroyed after the erase: it may call back into the loop
         kept_alive_.erase(it);
     }
+}
+
+std::uint64_t EventLoop::at_destruction(Callback callback) {
+    const std::uint64_t id = next_keep_id_++;
+    at_destruction_.emplace(id, std::move(callback));
+    return id;
+}
+
+void EventLoop::cancel_at_destruction(std::uint64_t id) noexcept {
+    at_destruction_.erase(id);
 }
 
 bool EventLoop::has_reader(int fd) const noexcept {
@@ -137,8 +153,10 @@ void EventLoop::add_fd_callback(int fd, EventMask event, Callback callback) {
     try {
         if (inserted) {
             selector_->register_fd(fd, event, &entry);
-        } else if (!slot) {
-            selector_->modify_fd(fd, EventMask::read_write, &entry);
+        } else {
+            // Also when replacing a callback: the fd may be a new one with a closed one's number, which
+            // epoll must be told about (see docs/library.md, "closing a watched fd").
+            selector_->modify_fd(fd, selector_->get_key(fd)->events | event, &entry);
         }
     } catch (...) {
         if (inserted) {

@@ -21,12 +21,16 @@ std::uint32_t to_epoll_events(EventMask events) noexcept {
     return bits;
 }
 
-void control(int epoll_fd, int operation, int fd, EventMask events, const char* what) {
+void control(int epoll_fd, int operation, int fd, EventMask events, std::error_code& ec) {
     epoll_event event{};
     event.events = to_epoll_events(events);
     event.data.fd = fd;
-    std::error_code ec;
     detail::retry_on_eintr(ec, [&] { return ::epoll_ctl(epoll_fd, operation, fd, &event); });
+}
+
+void control(int epoll_fd, int operation, int fd, EventMask events, const char* what) {
+    std::error_code ec;
+    control(epoll_fd, operation, fd, events, ec);
     if (ec) {
         throw std::system_error(ec, std::string(what) + " fd " + std::to_string(fd));
     }
@@ -47,7 +51,19 @@ void EpollSelector::backend_register(int fd, EventMask events) {
 }
 
 void EpollSelector::backend_modify(int fd, EventMask /*old_events*/, EventMask events) {
-    control(epoll_fd_.get(), EPOLL_CTL_MOD, fd, events, "epoll_ctl(MOD)");
+    std::error_code ec;
+    control(epoll_fd_.get(), EPOLL_CTL_MOD, fd, events, ec);
+    if (ec == std::errc::no_such_file_or_directory) {
+        // Closing the fd took it out of the epoll set, and its number now names a new fd (a closed one
+        // would be EBADF): register that one, as select and poll do by simply watching the number.
+        control(epoll_fd_.get(), EPOLL_CTL_ADD, fd, events, ec);
+    }
+    if (ec == std::errc::bad_file_descriptor) {
+        return;  // closed and not reused: there is nothing to watch, as with select and poll
+    }
+    if (ec) {
+        throw std::system_error(ec, "epoll_ctl(MOD) fd " + std::to_string(fd));
+    }
 }
 
 void EpollSelector::backend_unregister(int fd, EventMask /*events*/) noexcept {

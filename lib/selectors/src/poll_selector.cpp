@@ -19,6 +19,16 @@ short to_poll_events(EventMask events) noexcept {
     return bits;
 }
 
+// poll(2) skips entries with a negative fd. An fd found closed while registered (POLLNVAL) is parked
+// as ~fd, which keeps its number recoverable, so that it is not reported again and again (a busy
+// loop) and yet comes back to life when its number is registered again through modify.
+int parked(int fd) noexcept {
+    return ~fd;
+}
+int number_of(const pollfd& entry) noexcept {
+    return entry.fd < 0 ? ~entry.fd : entry.fd;
+}
+
 }  // namespace
 
 void PollSelector::backend_register(int fd, EventMask events) {
@@ -32,7 +42,9 @@ void PollSelector::backend_register(int fd, EventMask events) {
 }
 
 void PollSelector::backend_modify(int fd, EventMask /*old_events*/, EventMask events) {
-    fds_[slot_of_.at(fd)].events = to_poll_events(events);
+    pollfd& entry = fds_[slot_of_.at(fd)];
+    entry.fd = fd;  // a parked entry's number may belong to a new fd now
+    entry.events = to_poll_events(events);
 }
 
 void PollSelector::backend_unregister(int fd, EventMask /*events*/) noexcept {
@@ -41,7 +53,7 @@ void PollSelector::backend_unregister(int fd, EventMask /*events*/) noexcept {
     slot_of_.erase(it);
     if (slot != fds_.size() - 1) {
         fds_[slot] = fds_.back();
-        slot_of_[fds_[slot].fd] = slot;
+        slot_of_[number_of(fds_[slot])] = slot;
     }
     fds_.pop_back();
 }
@@ -54,11 +66,18 @@ void PollSelector::backend_select(Timeout timeout, std::vector<std::pair<int, Ev
         }
         throw std::system_error(detail::last_error(), "poll");
     }
-    for (const pollfd& entry : fds_) {
-        if (ready.size() == static_cast<std::size_t>(count)) {
+    std::size_t seen = 0;
+    for (pollfd& entry : fds_) {
+        if (seen == static_cast<std::size_t>(count)) {
             break;
         }
         if (entry.revents == 0) {
+            continue;
+        }
+        ++seen;
+        if (entry.revents & POLLNVAL) {
+            // Closed while registered: epoll forgets such an fd by itself, and so do we.
+            entry.fd = parked(entry.fd);
             continue;
         }
         // Errors and hang-ups wake both directions (CPython's _PollLikeSelector): the next recv or

@@ -4,6 +4,8 @@
 #include <string>
 #include <system_error>
 
+#include <fcntl.h>
+
 #include "poetry/detail/syscall.hpp"
 #include "timeout.hpp"
 
@@ -51,6 +53,20 @@ void SelectSelector::update_max_fd() noexcept {
     }
 }
 
+bool SelectSelector::forget_closed_fds() noexcept {
+    bool forgot = false;
+    for (int fd = 0; fd <= max_fd_; ++fd) {
+        if ((FD_ISSET(fd, &read_set_) || FD_ISSET(fd, &write_set_)) && ::fcntl(fd, F_GETFD) == -1 &&
+            errno == EBADF) {
+            FD_CLR(fd, &read_set_);
+            FD_CLR(fd, &write_set_);
+            forgot = true;
+        }
+    }
+    update_max_fd();
+    return forgot;
+}
+
 void SelectSelector::backend_select(Timeout timeout, std::vector<std::pair<int, EventMask>>& ready) {
     fd_set readable = read_set_;
     fd_set writable = write_set_;
@@ -58,10 +74,17 @@ void SelectSelector::backend_select(Timeout timeout, std::vector<std::pair<int, 
     timeval* tv_or_block = timeout < Timeout::zero() ? nullptr : &tv;
     const int count = ::select(max_fd_ + 1, &readable, &writable, nullptr, tv_or_block);
     if (count < 0) {
-        if (errno == EINTR) {
+        const std::error_code error = detail::last_error();
+        if (error == std::errc::interrupted) {
             return;
         }
-        throw std::system_error(detail::last_error(), "select");
+        // EBADF: some registered fd was closed. Forget the closed ones, as epoll does by itself (their
+        // keys stay until unregistered, and registering their number again revives them), and return
+        // no events: the caller waits again.
+        if (error == std::errc::bad_file_descriptor && forget_closed_fds()) {
+            return;
+        }
+        throw std::system_error(error, "select");
     }
     for (int fd = 0; fd <= max_fd_ && ready.size() < static_cast<std::size_t>(count); ++fd) {
         EventMask events = EventMask::none;

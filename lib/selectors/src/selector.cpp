@@ -44,9 +44,9 @@ void Selector::modify_fd(int fd, EventMask events, void* data) {
     if (it == keys_.end()) {
         throw std::logic_error("selector: fd " + std::to_string(fd) + " is not registered");
     }
-    if (it->second.events != events) {
-        backend_modify(fd, it->second.events, events);
-    }
+    // Even with the same events: the number may now name a new fd that the OS must be told about
+    // (epoll forgot the closed one; select and poll parked it).
+    backend_modify(fd, it->second.events, events);
     it->second.events = events;
     it->second.data = data;
 }

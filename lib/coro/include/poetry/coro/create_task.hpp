@@ -34,11 +34,29 @@ struct DetachedCoroutine {
     std::coroutine_handle<promise_type> handle;
 };
 
-/// Holds a task's chain on behalf of its Future; letting go of it abandons the chain.
-struct TaskOwner final : FutureProducer {
-    explicit TaskOwner(std::shared_ptr<TaskRoot> chain) noexcept : root(std::move(chain)) {}
-    ~TaskOwner() override { root->abandon(); }
-    std::shared_ptr<TaskRoot> root;
+/// Holds a task's chain on behalf of its Future; letting go of it abandons the chain. A future may
+/// outlive its loop: then the chain is abandoned when the loop goes, while its awaitables can still
+/// unregister from the loop, and destroying the future later touches nothing of the loop.
+class TaskOwner final : public FutureProducer {
+public:
+    TaskOwner(EventLoop& loop, std::shared_ptr<TaskRoot> chain)
+        : loop_(&loop), root_(std::move(chain)), at_destruction_(loop.at_destruction([this] {
+              loop_ = nullptr;
+              root_->abandon();
+          })) {}
+    TaskOwner(const TaskOwner&) = delete;
+    TaskOwner& operator=(const TaskOwner&) = delete;
+    ~TaskOwner() override {
+        if (loop_ != nullptr) {
+            loop_->cancel_at_destruction(at_destruction_);
+        }
+        root_->abandon();
+    }
+
+private:
+    EventLoop* loop_;  // null once the loop is gone
+    std::shared_ptr<TaskRoot> root_;
+    std::uint64_t at_destruction_;
 };
 
 // Invariant: while this coroutine exists, `root` exists (the future's TaskOwner, or a resume in
@@ -80,7 +98,7 @@ template <class T>
     const auto coroutine = detail::drive(std::move(task), future.weak(), root.get());
     coroutine.handle.promise().root_ = root.get();
     root->frame = coroutine.handle;
-    future.set_producer(std::make_unique<detail::TaskOwner>(root));
+    future.set_producer(std::make_unique<detail::TaskOwner>(loop, root));
     loop.call_soon([start = detail::Resumer(coroutine.handle), weak = future.weak()] {
         // Skipped if the future was cancelled or dropped before the start: the coroutine is gone then.
         if (auto started = weak.lock(); started && !started->done()) {

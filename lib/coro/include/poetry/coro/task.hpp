@@ -89,13 +89,33 @@ public:
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
     FinalAwaiter final_suspend() const noexcept { return {}; }
-    void set_continuation(std::coroutine_handle<> continuation) noexcept { continuation_ = continuation; }
+    /// @throws std::logic_error if the task already has an awaiter: one task, one awaiter, as its
+    ///         value can be handed out only once and it can resume only one coroutine when it ends.
+    void set_continuation(std::coroutine_handle<> continuation) {
+        if (continuation_) {
+            throw std::logic_error("Task awaited from two places at once");
+        }
+        continuation_ = continuation;
+    }
     [[nodiscard]] TaskRoot* root() const noexcept { return root_; }
     void set_root(TaskRoot* root) noexcept { root_ = root; }
 
 private:
     std::coroutine_handle<> continuation_;
     TaskRoot* root_ = nullptr;  // the chain this task runs in, inherited from its awaiter
+
+protected:
+    /// Called once per result: a second await of a finished task is refused rather than given a
+    /// moved-from value. @throws std::logic_error the second time.
+    void mark_taken() {
+        if (taken_) {
+            throw std::logic_error("Task awaited again after its result was taken");
+        }
+        taken_ = true;
+    }
+
+private:
+    bool taken_ = false;
 };
 
 template <class T>
@@ -111,6 +131,7 @@ public:
     void unhandled_exception() noexcept { result_.template emplace<2>(std::current_exception()); }
 
     T take_result() {
+        mark_taken();
         if (result_.index() == 2) {
             std::rethrow_exception(std::get<2>(result_));
         }
@@ -127,7 +148,8 @@ public:
     Task<void> get_return_object() noexcept;
     void return_void() const noexcept {}
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
-    void take_result() const {
+    void take_result() {
+        mark_taken();
         if (exception_) {
             std::rethrow_exception(exception_);
         }
@@ -163,6 +185,9 @@ public:
     [[nodiscard]] bool done() const noexcept { return handle_ && handle_.done(); }
 
     /// Starts the task (or takes its result if it already ended); the awaiter resumes when it ends.
+    /// A task has one awaiter and one result: awaiting it from a second coroutine while it runs, or
+    /// again after its result was taken, throws std::logic_error in the second awaiter (and leaves the
+    /// first alone).
     /// @throws what the task threw; std::logic_error ("broken promise") for an empty task.
     auto operator co_await() && noexcept { return Awaiter{handle_}; }
     auto operator co_await() & noexcept { return Awaiter{handle_}; }
@@ -175,8 +200,8 @@ private:
         Handle handle;
         bool await_ready() const noexcept { return !handle || handle.done(); }
         template <class Promise>
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) const noexcept {
-            handle.promise().set_continuation(awaiting);
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) const {
+            handle.promise().set_continuation(awaiting);  // throws into `awaiting` if taken
             handle.promise().set_root(detail::root_of(awaiting));
             return handle;
         }

@@ -72,6 +72,14 @@ public:
     std::uint64_t keep_alive(std::shared_ptr<void> object);
     void release(std::uint64_t id) noexcept;
 
+    /// Calls `callback` when the loop is destroyed, first thing, while the loop is still whole: for work
+    /// owned outside the loop that still depends on it (a create_task future that outlives its loop
+    /// destroys its task here, while the task's awaitables can still take back their readers and
+    /// timers). @returns the id for cancel_at_destruction().
+    std::uint64_t at_destruction(Callback callback);
+    /// The callback will not be called. Only while the loop exists.
+    void cancel_at_destruction(std::uint64_t id) noexcept;
+
     /// Runs until stop() is called.
     void run_forever();
     /// One iteration: wait for I/O or the next timer, then run the callbacks that were ready before it
@@ -133,6 +141,7 @@ private:
     // Node-based: each FdCallbacks stays put while it exists, so its address is the selector key's data.
     std::unordered_map<int, FdCallbacks> fd_callbacks_;
     std::unordered_map<std::uint64_t, std::shared_ptr<void>> kept_alive_;
+    std::unordered_map<std::uint64_t, Callback> at_destruction_;
     // Timers that still exist when the loop goes are detached by the heap's destructor, after the
     // destructor's body has destroyed what the loop kept alive (and the timers those owned).
     detail::TimerHeap timer_heap_;

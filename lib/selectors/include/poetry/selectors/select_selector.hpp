@@ -21,6 +21,8 @@ protected:
 
 private:
     void update_max_fd() noexcept;
+    /// Clears the fds that are no longer open from the sets. @returns whether there were any.
+    bool forget_closed_fds() noexcept;
 
     fd_set read_set_;
     fd_set write_set_;

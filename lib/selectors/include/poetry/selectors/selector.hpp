@@ -61,10 +61,14 @@ public:
     /// @throws std::invalid_argument for a negative fd or no events; std::logic_error if `fd` is already
     ///         registered; std::system_error if the OS refuses (then nothing is registered).
     void register_fd(int fd, EventMask events, void* data = nullptr);
-    /// Changes the events and data of a registered fd. Same errors as register_fd (unknown fd: logic_error);
-    /// if the OS refuses, the old registration stays.
+    /// Changes the events and data of a registered fd, and tells the OS even if the events are the same,
+    /// so that a new fd that got the number of a closed one is watched. Same errors as register_fd
+    /// (unknown fd: logic_error); if the OS refuses, the old registration stays.
     void modify_fd(int fd, EventMask events, void* data = nullptr);
     /// Stops watching `fd`. Call it before closing the fd. @throws std::logic_error if not registered.
+    /// An fd closed while registered is never reported, on every backend (epoll drops it from its set,
+    /// select and poll set it aside when they meet it): its key stays until unregister_fd, and
+    /// modify_fd on its number watches whatever fd has that number then.
     void unregister_fd(int fd);
 
     /// Waits for readiness. An interrupted wait (EINTR) returns no events. The result is valid until the
