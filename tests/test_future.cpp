@@ -1,4 +1,5 @@
-// Future<T>: results, exceptions, cancellation, done-callbacks through the loop (exactly once), then().
+// Future<T>: results, exceptions, cancellation, done-callbacks through the loop (exactly once), then():
+// who sees a shared value and who may take it.
 #include "poetry/loop/future.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -36,6 +37,16 @@ struct Tracker final : poetry::FutureProducer {
     ~Tracker() override { destroyed_ = true; }
     bool& destroyed_;
 };
+
+/// Longer than any small-string buffer: a string moved from is then visibly empty.
+const std::string long_poem(100, 'x');
+
+/// Whether then() accepts `F` on a future of this value category.
+template <class FutureRef, class F>
+concept chainable = requires(FutureRef future, F f) {
+    std::forward<FutureRef>(future).then(std::move(f));
+};
+using KeepsTheBox = decltype([](std::unique_ptr<int> box) { return *box; });
 
 }  // namespace
 
@@ -261,6 +272,104 @@ BOOST_AUTO_TEST_CASE(run_until_complete_fails_if_the_loop_stops_first) {
     loop->call_later(2ms, [&] { loop->stop(); });
     loop->run_forever();
     BOOST_TEST(runs == 1);
+}
+
+// ---- then() and the shared value: continuations read it, only an rvalue takes it ----------------------
+
+BOOST_AUTO_TEST_CASE(two_continuations_and_a_later_result_all_see_the_value) {
+    Future<std::string> poem(*loop);
+    Future<std::vector<int>> numbers(*loop);
+    std::vector<std::string> seen;
+    auto by_value = poem.then([&](std::string s) { seen.push_back(std::move(s)); });  // its own copy
+    auto by_reference = poem.then([&](const std::string& s) { seen.push_back(s); });
+    auto size = numbers.then([](std::vector<int> v) { return v.size(); });
+    auto size_again = numbers.then([](std::vector<int> v) { return v.size(); });
+    poem.set_result(long_poem);
+    numbers.set_result(std::vector<int>(1000, 7));
+    drain();
+    BOOST_TEST(by_value.done());
+    BOOST_TEST(by_reference.done());
+    BOOST_TEST(seen == (std::vector<std::string>{long_poem, long_poem}), boost::test_tools::per_element());
+    BOOST_TEST(poem.result() == long_poem);
+    BOOST_TEST(size.result() == 1000U);
+    BOOST_TEST(size_again.result() == 1000U);
+    BOOST_TEST(numbers.result().size() == 1000U);
+}
+
+BOOST_AUTO_TEST_CASE(a_move_only_value_is_lent_to_continuations_and_stays_in_place) {
+    Future<std::unique_ptr<int>> boxed(*loop);
+    auto doubled = boxed.then([](const std::unique_ptr<int>& box) { return *box * 2; });
+    auto tripled = boxed.then([](const std::unique_ptr<int>& box) { return *box * 3; });
+    boxed.set_result(std::make_unique<int>(7));
+    drain();
+    BOOST_TEST(doubled.result() == 14);
+    BOOST_TEST(tripled.result() == 21);
+    BOOST_REQUIRE(boxed.result());
+    BOOST_TEST(*boxed.result() == 7);
+    // A continuation that keeps the value is refused on an lvalue: it needs the rvalue form.
+    static_assert(!chainable<Future<std::unique_ptr<int>>&, KeepsTheBox>);
+    static_assert(!chainable<const Future<std::unique_ptr<int>>&, KeepsTheBox>);
+    static_assert(chainable<Future<std::unique_ptr<int>>, KeepsTheBox>);
+}
+
+BOOST_AUTO_TEST_CASE(the_rvalue_form_takes_the_value_and_any_copy_read_later_throws) {
+    Future<std::string> poem(*loop);
+    Future<std::string> poem_copy = poem;
+    auto size = std::move(poem).then([](std::string s) { return s.size(); });
+    Future<std::unique_ptr<int>> boxed(*loop);
+    Future<std::unique_ptr<int>> boxed_copy = boxed;
+    auto unboxed = std::move(boxed).then([](std::unique_ptr<int> box) { return box ? *box : -1; });
+    poem_copy.set_result(long_poem);
+    boxed_copy.set_result(std::make_unique<int>(42));
+    drain();
+    BOOST_TEST(size.result() == long_poem.size());
+    BOOST_TEST(unboxed.result() == 42);
+    // Succeeded, but the value is gone: an error, never a moved-from string or a null pointer.
+    BOOST_TEST(poem_copy.done());
+    BOOST_TEST(!poem_copy.exception());
+    BOOST_CHECK_THROW(poem_copy.result(), InvalidStateError);
+    BOOST_CHECK_THROW(static_cast<void>(poem_copy.take_result()), InvalidStateError);
+    BOOST_CHECK_THROW(boxed_copy.result(), InvalidStateError);
+}
+
+BOOST_AUTO_TEST_CASE(continuations_before_a_take_see_the_value_and_those_after_fail_with_invalid_state) {
+    Future<std::string> poem(*loop);
+    auto before = poem.then([](const std::string& s) { return s; });
+    auto taken = Future<std::string>(poem).then([](std::string s) { return s; });
+    auto after = poem.then([](const std::string& s) { return s; });
+    poem.set_result(long_poem);
+    drain();
+    BOOST_TEST(before.result() == long_poem);
+    BOOST_TEST(taken.result() == long_poem);
+    BOOST_CHECK_THROW(after.result(), InvalidStateError);
+}
+
+BOOST_AUTO_TEST_CASE(take_result_copies_unless_asked_to_move_or_the_value_is_move_only) {
+    Future<std::string> poem(*loop);
+    poem.set_result(long_poem);
+    BOOST_TEST(poem.take_result() == long_poem);  // on an lvalue: a copy
+    BOOST_TEST(poem.result() == long_poem);
+    BOOST_TEST(Future<std::string>(poem).take_result() == long_poem);  // on an rvalue: taken
+    BOOST_CHECK_THROW(poem.result(), InvalidStateError);
+
+    Future<std::unique_ptr<int>> boxed(*loop);
+    const Future<std::unique_ptr<int>> copy = boxed;
+    boxed.set_result(std::make_unique<int>(1));
+    const std::unique_ptr<int> value = boxed.take_result();  // cannot be copied: taken (as co_await does)
+    BOOST_REQUIRE(value);
+    BOOST_CHECK_THROW(copy.result(), InvalidStateError);
+    BOOST_CHECK_THROW(static_cast<void>(copy.take_result()), InvalidStateError);
+}
+
+BOOST_AUTO_TEST_CASE(a_flattened_future_whose_value_was_taken_fails_the_chain_instead_of_passing_it_on) {
+    Future<std::unique_ptr<int>> boxed(*loop);
+    boxed.set_result(std::make_unique<int>(1));
+    const std::unique_ptr<int> kept = boxed.take_result();
+    Future<void> start(*loop);
+    auto chained = start.then([&] { return boxed; });
+    start.set_result();
+    drain();
+    BOOST_CHECK_THROW(static_cast<void>(chained.take_result()), InvalidStateError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -212,7 +212,8 @@ Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
     }
     fetch->timer.start();
     fetch->connecting = connect_async(fetch->loop, std::move(endpoints));
-    return fetch->connecting->then([fetch](net::Socket socket) {
+    // The rvalue form: the continuation takes the socket (then() only lends a value to the lvalue form).
+    return std::move(*fetch->connecting).then([fetch](net::Socket socket) {
         fetch->socket = std::move(socket);
         fetch->recorder.connected();
         fetch->timer.touch();
