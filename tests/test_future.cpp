@@ -1,5 +1,5 @@
 // Future<T>: results, exceptions, cancellation, done-callbacks through the loop (exactly once), then():
-// who sees a shared value and who may take it.
+// who sees a shared value and who may take it, and how cancelling or dropping a chain reaches back.
 #include "poetry/loop/future.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "poetry/net/socket.hpp"
 #include "support/fake_clock.hpp"
 #include "support/reported_exceptions.hpp"
 
@@ -35,6 +36,23 @@ struct LoopFixture {
 struct Tracker final : poetry::FutureProducer {
     explicit Tracker(bool& destroyed) : destroyed_(destroyed) {}
     ~Tracker() override { destroyed_ = true; }
+    bool& destroyed_;
+};
+
+/// Registers a reader for as long as it exists: the work a future of a socket read owns.
+struct ReaderOwner final : poetry::FutureProducer {
+    ReaderOwner(poetry::EventLoop& loop, int fd, bool& destroyed)
+        : loop_(loop), fd_(fd), destroyed_(destroyed) {
+        loop.add_reader(fd, [] {});
+    }
+    ReaderOwner(const ReaderOwner&) = delete;
+    ReaderOwner& operator=(const ReaderOwner&) = delete;
+    ~ReaderOwner() override {
+        loop_.remove_reader(fd_);
+        destroyed_ = true;
+    }
+    poetry::EventLoop& loop_;
+    int fd_;
     bool& destroyed_;
 };
 
@@ -370,6 +388,143 @@ BOOST_AUTO_TEST_CASE(a_flattened_future_whose_value_was_taken_fails_the_chain_in
     start.set_result();
     drain();
     BOOST_CHECK_THROW(static_cast<void>(chained.take_result()), InvalidStateError);
+}
+
+// ---- then() and cancellation: the returned future owns what it waits on ------------------------------
+
+BOOST_AUTO_TEST_CASE(cancelling_a_chain_cancels_its_pending_source_and_so_removes_the_sources_reader) {
+    auto [a, b] = poetry::net::socket_pair();
+    bool destroyed = false;
+    Future<std::string> chunk(*loop);
+    chunk.set_producer(std::make_unique<ReaderOwner>(*loop, a.fd(), destroyed));
+    bool ran = false;
+    auto chain = chunk.then([&](const std::string&) { ran = true; });
+    BOOST_TEST(loop->has_reader(a.fd()));
+    BOOST_TEST(chain.cancel());
+    BOOST_TEST(chunk.cancelled());
+    BOOST_TEST(destroyed);
+    BOOST_TEST(!loop->has_reader(a.fd()));
+    drain();
+    BOOST_TEST(chain.cancelled());
+    BOOST_TEST(!ran);
+}
+
+BOOST_AUTO_TEST_CASE(a_chain_owns_its_source_until_it_is_done) {
+    auto [a, b] = poetry::net::socket_pair();
+    bool destroyed = false;
+    poetry::WeakFuture<std::string> source;
+    auto chain = [&] {
+        Future<std::string> chunk(*loop);
+        source = chunk.weak();
+        chunk.set_producer(std::make_unique<ReaderOwner>(*loop, a.fd(), destroyed));
+        return chunk.then([](const std::string& s) { return s.size(); });
+    }();
+    drain();
+    BOOST_TEST(loop->has_reader(a.fd()));  // only the chain holds the source: its reader stays
+    auto held = source.lock();
+    BOOST_REQUIRE(held.has_value());
+    held->set_result(long_poem);
+    held.reset();
+    drain();
+    BOOST_TEST(chain.result() == long_poem.size());
+    // Done: the chain let go of its source, so the source and its reader are gone; nothing cycles.
+    BOOST_TEST(!source.lock().has_value());
+    BOOST_TEST(destroyed);
+    BOOST_TEST(!loop->has_reader(a.fd()));
+}
+
+BOOST_AUTO_TEST_CASE(dropping_a_pending_chain_lets_go_of_its_source_without_cancelling_it) {
+    Future<int> source(*loop);
+    bool destroyed = false;
+    source.set_producer(std::make_unique<Tracker>(destroyed));
+    bool ran = false;
+    static_cast<void>(source.then([&](int) { ran = true; }));
+    BOOST_TEST(!source.done());  // somebody else holds it: only let go of
+    BOOST_TEST(!destroyed);
+    source.set_result(1);
+    drain();
+    BOOST_TEST(!ran);  // nobody holds the chain: its continuation was abandoned with it
+
+    bool only_source_destroyed = false;
+    {
+        auto chain = [&] {
+            Future<int> only(*loop);
+            only.set_producer(std::make_unique<Tracker>(only_source_destroyed));
+            return only.then([](int n) { return n; });
+        }();
+        BOOST_TEST(!only_source_destroyed);
+    }
+    BOOST_TEST(only_source_destroyed);  // the chain held the last copy of its pending source
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_chain_while_its_inner_future_is_pending_cancels_the_inner) {
+    auto [a, b] = poetry::net::socket_pair();
+    bool destroyed = false;
+    poetry::WeakFuture<int> inner;
+    Future<int> start(*loop);
+    auto chain = start.then([&](int) {
+        Future<int> read(*loop);  // only the chain holds it
+        inner = read.weak();
+        read.set_producer(std::make_unique<ReaderOwner>(*loop, a.fd(), destroyed));
+        return read;
+    });
+    start.set_result(1);
+    drain();
+    BOOST_TEST(!chain.done());
+    BOOST_TEST(loop->has_reader(a.fd()));
+    BOOST_TEST(chain.cancel());
+    BOOST_TEST(destroyed);
+    BOOST_TEST(!loop->has_reader(a.fd()));
+    BOOST_TEST(!start.cancelled());  // already done: nothing to cancel there
+    BOOST_TEST(start.result() == 1);
+    drain();
+    BOOST_TEST(chain.cancelled());
+    BOOST_TEST(!inner.lock().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_reaches_back_along_a_chain_of_thens) {
+    Future<int> start(*loop);
+    bool destroyed = false;
+    start.set_producer(std::make_unique<Tracker>(destroyed));
+    Future<int> inner(*loop);
+    auto last = start.then([](int n) { return n + 1; }).then([&](int) { return inner; }).then([](int n) {
+        return n * 2;
+    });
+    BOOST_TEST(last.cancel());
+    BOOST_TEST(start.cancelled());
+    BOOST_TEST(destroyed);
+    drain();
+    BOOST_TEST(!inner.done());  // never reached
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_finished_chain_changes_nothing) {
+    Future<int> start(*loop);
+    Future<int> inner(*loop);
+    auto chain = start.then([&](int n) {
+        inner.set_result(n + 1);
+        return inner;
+    });
+    start.set_result(1);
+    drain();
+    BOOST_TEST(chain.result() == 2);
+    BOOST_TEST(!chain.cancel());
+    drain();
+    BOOST_TEST(!start.cancelled());
+    BOOST_TEST(!inner.cancelled());
+    BOOST_TEST(inner.result() == 2);
+    BOOST_TEST(chain.result() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_one_of_two_chains_on_a_source_cancels_the_source_and_so_the_other) {
+    Future<int> source(*loop);
+    bool other_ran = false;
+    auto first = source.then([](int n) { return n; });
+    auto second = source.then([&](int) { other_ran = true; });
+    BOOST_TEST(first.cancel());
+    BOOST_TEST(source.cancelled());  // as asyncio's _chain_future: the source is cancelled for everyone
+    drain();
+    BOOST_TEST(second.cancelled());
+    BOOST_TEST(!other_ran);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

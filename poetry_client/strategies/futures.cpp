@@ -174,7 +174,8 @@ struct PoemFetch {
     net::Socket socket;
     std::optional<Future<net::Socket>> connecting;
     std::optional<Future<std::string>> reading;
-    Future<void> poem;  // completes at the end of the stream
+    std::optional<Future<void>> chain;  // the whole download (fetch_poem): then() futures own their steps
+    Future<void> poem;                  // completes at the end of the stream
     LimitTimer timer;
     std::optional<std::string> gave_up;  // why a limit ended it
     bool interrupted = false;            // the run was asked to stop
@@ -242,7 +243,8 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
                 }
                 return;
             }
-            fetch_poem(fetch).add_done_callback([&, fetch](Future<void>& poem) {
+            fetch->chain = fetch_poem(fetch);
+            fetch->chain->add_done_callback([&, fetch](Future<void>& poem) {
                 fetch->timer.stop();
                 fetch->socket.close();
                 if (fetch->interrupted) {

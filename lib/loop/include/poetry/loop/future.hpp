@@ -1,7 +1,8 @@
 // Future<T> (asyncio's Future): a result or an exception that arrives later, on one loop.
 // Copies share one state, so one value: reading it never moves it; only an explicit take does (see
 // take_result). Done-callbacks always run through loop.call_soon, never inline, and each runs exactly
-// once. then() chains futures, for code written in continuation-passing style.
+// once. then() chains futures, for code written in continuation-passing style; the future it returns
+// owns what it waits on, so cancelling it reaches back along the chain.
 #pragma once
 
 #include <algorithm>
@@ -34,12 +35,16 @@ public:
     using std::logic_error::logic_error;
 };
 
-/// Work that a future owns because that work will complete it (for example the coroutine of a task).
-/// Destroying it abandons the work cleanly: the future destroys it on cancel() and when its last copy
-/// goes away while still pending.
+/// Work that a future owns because that work will complete it (for example the coroutine of a task, or
+/// for then() the future it waits on). Destroying it abandons the work cleanly: the future destroys it
+/// on cancel() and when its last copy goes away while still pending.
 class FutureProducer {
 public:
     virtual ~FutureProducer() = default;
+    /// The future is being cancelled; the producer is destroyed right after. Only for work that must
+    /// pass the cancellation on rather than merely be abandoned (then() cancels the future it waits
+    /// on): destruction alone cannot tell a cancel from the last copy going away.
+    virtual void on_cancel() {}
 };
 
 template <class T>
@@ -135,14 +140,16 @@ public:
         state_->exception = std::move(exception);
         finish(State::Status::finished);
     }
-    /// Cancels a pending future: its producer (if any) is destroyed and it completes with CancelledError.
-    /// @returns false if it was already done.
+    /// Cancels a pending future: its producer (if any) is told (FutureProducer::on_cancel) and destroyed,
+    /// and the future completes with CancelledError. @returns false if it was already done.
     bool cancel() {
         if (done()) {
             return false;
         }
-        auto producer = std::move(state_->producer);
-        producer.reset();
+        // Taken out of the state first, so that nothing it does can reach it again through this future.
+        if (auto producer = std::move(state_->producer)) {
+            producer->on_cancel();
+        }
         // Destroying the producer may have completed this future (never, for a well-behaved producer).
         if (done()) {
             return false;
@@ -224,13 +231,30 @@ public:
     /// std::move(future).take_result() does: the way to hand a move-only value, or a large one without a
     /// copy, to a continuation. Continuations run in the order they were added, so those added after a
     /// take fail with InvalidStateError. A flattened future's value passes on as take_result() gives it.
+    ///
+    /// Ownership. The returned future owns what it waits on: this future until it is done, then the
+    /// future f returned, if any; these refer back to it only weakly, so nothing cycles.
+    /// - cancel() on it cancels what it waits on, whose producer (a reader, a timer, a task) is
+    ///   destroyed, as asyncio's _chain_future does. This future is cancelled for everyone: its other
+    ///   continuations see CancelledError too. To keep a shared future out of it, chain on a future that
+    ///   a done-callback of the shared one completes (asyncio's shield).
+    /// - Dropping every copy of it while pending abandons the chain: f never runs, and what it waits on is
+    ///   let go of, not cancelled (destroyed with its producer if nothing else holds it). For a callback
+    ///   that must run whoever looks, use add_done_callback.
+    /// - Once done, it lets go of what it waited on; cancel() then does nothing.
     template <class F>
     requires detail::ContinuationOf<F, T, false>
-    auto then(F f) const& { return detail::chain<false>(*this, std::move(f)); }
+    [[nodiscard("the returned future owns the chain: dropping it abandons the continuation")]] auto then(
+        F f) const& {
+        return detail::chain<false>(*this, std::move(f));
+    }
     /// then() that takes the value (see above). The future itself stays valid, as a copy is chained.
     template <class F>
     requires detail::ContinuationOf<F, T, true>
-    auto then(F f) && { return detail::chain<true>(*this, std::move(f)); }
+    [[nodiscard("the returned future owns the chain: dropping it abandons the continuation")]] auto then(
+        F f) && {
+        return detail::chain<true>(*this, std::move(f));
+    }
 
     /// Hands work to the future; see FutureProducer.
     void set_producer(std::unique_ptr<FutureProducer> producer) { state_->producer = std::move(producer); }
@@ -314,6 +338,18 @@ private:
 
 namespace detail {
 
+/// What a then() future waits on, owned by it. Cancelling the then() future cancels this one;
+/// destroying it (the then() future dropped, or moving on) only lets go of it.
+template <class S>
+class Awaited final : public FutureProducer {
+public:
+    explicit Awaited(Future<S> awaited) noexcept : awaited_(std::move(awaited)) {}
+    void on_cancel() override { awaited_.cancel(); }
+
+private:
+    Future<S> awaited_;
+};
+
 /// Completes the pending `target` the way `source` completed (value, exception or cancellation).
 template <class T>
 void copy_outcome(Future<T>& source, Future<T>& target) {
@@ -345,10 +381,15 @@ auto chain(Future<T> source, F f) {
     using U = typename ContinuationValue<Returned>::type;
 
     Future<U> next(source.loop());
-    source.add_done_callback([target = next, f = std::move(f)](Future<T>& self) mutable {
-        if (target.done()) {
-            return;
+    next.set_producer(std::make_unique<Awaited<T>>(source));
+    // Weak: the source must not keep `next` (and so, through its producer, itself) alive.
+    source.add_done_callback([weak = next.weak(), f = std::move(f)](Future<T>& self) mutable {
+        auto pending = weak.lock();
+        if (!pending || pending->done()) {
+            return;  // dropped (nobody wants f's result) or cancelled: f does not run
         }
+        Future<U>& target = *pending;
+        target.set_producer(nullptr);  // the source is done: nothing left to cancel there
         if (self.cancelled()) {
             target.cancel();
             return;
@@ -369,11 +410,13 @@ auto chain(Future<T> source, F f) {
             };
             if constexpr (returns_future) {
                 Returned inner = call();
-                inner.add_done_callback([target](Returned& done) mutable {
-                    if (!target.done()) {
-                        copy_outcome(done, target);
+                inner.add_done_callback([weak](Returned& done) {
+                    if (auto waiting = weak.lock(); waiting && !waiting->done()) {
+                        waiting->set_producer(nullptr);  // done with the inner future: let go of it
+                        copy_outcome(done, *waiting);
                     }
                 });
+                target.set_producer(std::make_unique<Awaited<U>>(std::move(inner)));
             } else if constexpr (std::is_void_v<Returned>) {
                 call();
                 target.set_result();
