@@ -18,18 +18,18 @@ namespace {
 
 // ---- futures of socket operations ----------------------------------------------------------------
 
-/// A reader or writer callback owned by the future it will complete: when the future is cancelled or
-/// dropped, the callback goes with it.
-class FdWatch final : public FutureProducer {
+/// A reader or writer callback registered on the loop, owned by the future it will complete: when the
+/// future is cancelled or dropped, the registration goes with it.
+class FdCallbackRegistration final : public FutureProducer {
 public:
-    FdWatch(EventLoop& loop, int fd, EventMask direction, Callback callback)
+    FdCallbackRegistration(EventLoop& loop, int fd, EventMask direction, Callback callback)
         : loop_(loop), fd_(fd), direction_(direction) {
         direction == EventMask::read ? loop.add_reader(fd, std::move(callback))
                                      : loop.add_writer(fd, std::move(callback));
     }
-    FdWatch(const FdWatch&) = delete;
-    FdWatch& operator=(const FdWatch&) = delete;
-    ~FdWatch() override {
+    FdCallbackRegistration(const FdCallbackRegistration&) = delete;
+    FdCallbackRegistration& operator=(const FdCallbackRegistration&) = delete;
+    ~FdCallbackRegistration() override {
         direction_ == EventMask::read ? loop_.remove_reader(fd_) : loop_.remove_writer(fd_);
     }
 
@@ -63,7 +63,7 @@ public:
 private:
     void watch() {
         try {
-            watch_ = std::make_unique<FdWatch>(loop_, socket_.fd(), EventMask::write, [this] {
+            watch_ = std::make_unique<FdCallbackRegistration>(loop_, socket_.fd(), EventMask::write, [this] {
                 const auto error = socket_.connect_error();
                 error ? connect_next(error) : complete({});
             });
@@ -87,7 +87,7 @@ private:
     WeakFuture<net::Socket> target_;
     std::size_t next_ = 0;
     net::Socket socket_;
-    std::unique_ptr<FdWatch> watch_;
+    std::unique_ptr<FdCallbackRegistration> watch_;
 };
 
 Future<net::Socket> connect_async(EventLoop& loop, std::vector<net::Endpoint> endpoints) {
@@ -123,7 +123,7 @@ Future<std::string> recv_async(EventLoop& loop, net::Socket& socket, std::span<s
         return future;
     }
     try {
-        future.set_producer(std::make_unique<FdWatch>(
+        future.set_producer(std::make_unique<FdCallbackRegistration>(
             loop, socket.fd(), EventMask::read, [&socket, buffer, weak = future.weak()] {
                 if (auto pending = weak.lock();
                     pending && !pending->done() && try_recv(socket, buffer, *pending)) {
