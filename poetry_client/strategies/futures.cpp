@@ -138,8 +138,17 @@ Future<std::string> recv_async(EventLoop& loop, net::Socket& socket, std::span<s
 
 // ---- one poem ------------------------------------------------------------------------------------
 
-/// What the continuations of one download share. The futures it holds are the ones still pending,
-/// so that a limit (--timeout, --deadline) can cancel whichever step is under way.
+/// The chunk being read, owned by the poem's future: cancelling the poem drops it, and a chunk's future
+/// dropped while pending removes its reader.
+class ChunkUnderWay final : public FutureProducer {
+public:
+    explicit ChunkUnderWay(Future<std::string> chunk) noexcept : chunk_(std::move(chunk)) {}
+
+private:
+    Future<std::string> chunk_;
+};
+
+/// What the continuations of one download share.
 struct PoemFetch {
     PoemFetch(EventLoop& event_loop, const Download& download, DownloadObserver& observer,
               std::span<std::byte> receive_buffer, DownloadLimits limits)
@@ -149,8 +158,9 @@ struct PoemFetch {
           poem(event_loop),
           timer(event_loop, limits, [this](const std::string& reason) { give_up(reason); }) {}
 
-    /// A limit passed (`reason`), or the run was asked to stop (nothing): whichever step is under way is
-    /// cancelled, and the poem's completion says which.
+    /// A limit passed (`reason`), or the run was asked to stop (nothing): the download's chain is
+    /// cancelled, and with it whichever step is under way (a then() future cancels what it waits on:
+    /// the connect, or the poem, which owns its read); its completion says which.
     void give_up(std::optional<std::string> reason) {
         if (gave_up || interrupted) {
             return;
@@ -160,11 +170,8 @@ struct PoemFetch {
         } else {
             interrupted = true;
         }
-        if (connecting && !connecting->done()) {
-            connecting->cancel();
-        }
-        if (reading && !reading->done()) {
-            reading->cancel();
+        if (chain) {
+            chain->cancel();
         }
     }
 
@@ -172,21 +179,24 @@ struct PoemFetch {
     DownloadRecorder recorder;
     std::span<std::byte> buffer;
     net::Socket socket;
-    std::optional<Future<net::Socket>> connecting;
-    std::optional<Future<std::string>> reading;
-    std::optional<Future<void>> chain;  // the whole download (fetch_poem): then() futures own their steps
-    Future<void> poem;                  // completes at the end of the stream
+    // The whole chain (fetch_poem), once started. Its steps' callbacks hold this fetch in turn: each
+    // lets go as its step completes or is cancelled, so no cycle outlives the download.
+    std::optional<Future<void>> chain;
+    Future<void> poem;  // completes at the end of the stream
     LimitTimer timer;
     std::optional<std::string> gave_up;  // why a limit ended it
     bool interrupted = false;            // the run was asked to stop
 };
 
-/// Reads the next chunk, and from its completion the one after: a chain of one future per chunk.
-/// (Returning each next future from then() would nest them, keeping every chunk's future alive until
-/// the poem ends; completing one poem future keeps memory flat.)
+/// Reads the next chunk, and from its completion the one after: a chain of one future per chunk, each
+/// owned by the poem while it is under way. (Returning each next future from then() would nest them,
+/// keeping every chunk's future alive until the poem ends; completing one poem future keeps memory flat.)
 void read_next(const std::shared_ptr<PoemFetch>& fetch) {
-    fetch->reading = recv_async(fetch->loop, fetch->socket, fetch->buffer);
-    fetch->reading->add_done_callback([fetch](Future<std::string>& chunk) {
+    auto reading = recv_async(fetch->loop, fetch->socket, fetch->buffer);
+    reading.add_done_callback([fetch](Future<std::string>& chunk) {
+        if (fetch->poem.done()) {
+            return;  // cancelled after this chunk had arrived
+        }
         if (auto error = chunk.exception()) {
             fetch->poem.set_exception(error);
             return;
@@ -200,6 +210,7 @@ void read_next(const std::shared_ptr<PoemFetch>& fetch) {
         fetch->recorder.received(std::as_bytes(std::span(data)));
         read_next(fetch);
     });
+    fetch->poem.set_producer(std::make_unique<ChunkUnderWay>(std::move(reading)));
 }
 
 /// The whole download: a future that completes when the poem has ended (or failed).
@@ -212,9 +223,8 @@ Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
         return failed;
     }
     fetch->timer.start();
-    fetch->connecting = connect_async(fetch->loop, std::move(endpoints));
-    // The rvalue form: the continuation takes the socket (then() only lends a value to the lvalue form).
-    return std::move(*fetch->connecting).then([fetch](net::Socket socket) {
+    // then() on a temporary takes the value: the continuation gets the socket itself.
+    return connect_async(fetch->loop, std::move(endpoints)).then([fetch](net::Socket socket) {
         fetch->socket = std::move(socket);
         fetch->recorder.connected();
         fetch->timer.touch();
