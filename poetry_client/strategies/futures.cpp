@@ -19,18 +19,18 @@ namespace {
 
 // ---- futures of socket operations ----------------------------------------------------------------
 
-/// A reader or writer callback owned by the future it will complete: when the future is cancelled or
-/// dropped, the callback goes with it.
-class FdWatch final : public FutureProducer {
+/// A reader or writer callback registered on the loop, owned by the future it will complete: when the
+/// future is cancelled or dropped, the registration goes with it.
+class FdCallbackRegistration final : public FutureProducer {
 public:
-    FdWatch(EventLoop& loop, int fd, EventMask direction, Callback callback)
+    FdCallbackRegistration(EventLoop& loop, int fd, EventMask direction, Callback callback)
         : loop_(loop), fd_(fd), direction_(direction) {
         direction == EventMask::read ? loop.add_reader(fd, std::move(callback))
                                      : loop.add_writer(fd, std::move(callback));
     }
-    FdWatch(const FdWatch&) = delete;
-    FdWatch& operator=(const FdWatch&) = delete;
-    ~FdWatch() override {
+    FdCallbackRegistration(const FdCallbackRegistration&) = delete;
+    FdCallbackRegistration& operator=(const FdCallbackRegistration&) = delete;
+    ~FdCallbackRegistration() override {
         direction_ == EventMask::read ? loop_.remove_reader(fd_) : loop_.remove_writer(fd_);
     }
 
@@ -64,7 +64,7 @@ public:
 private:
     void watch() {
         try {
-            watch_ = std::make_unique<FdWatch>(loop_, socket_.fd(), EventMask::write, [this] {
+            watch_ = std::make_unique<FdCallbackRegistration>(loop_, socket_.fd(), EventMask::write, [this] {
                 const auto error = socket_.connect_error();
                 error ? connect_next(error) : complete({});
             });
@@ -88,7 +88,7 @@ private:
     WeakFuture<net::Socket> target_;
     std::size_t next_ = 0;
     net::Socket socket_;
-    std::unique_ptr<FdWatch> watch_;
+    std::unique_ptr<FdCallbackRegistration> watch_;
 };
 
 Future<net::Socket> connect_async(EventLoop& loop, std::vector<net::Endpoint> endpoints) {
@@ -124,7 +124,7 @@ Future<std::string> recv_async(EventLoop& loop, net::Socket& socket, std::span<s
         return future;
     }
     try {
-        future.set_producer(std::make_unique<FdWatch>(
+        future.set_producer(std::make_unique<FdCallbackRegistration>(
             loop, socket.fd(), EventMask::read, [&socket, buffer, weak = future.weak()] {
                 if (auto pending = weak.lock();
                     pending && !pending->done() && try_recv(socket, buffer, *pending)) {
@@ -139,8 +139,17 @@ Future<std::string> recv_async(EventLoop& loop, net::Socket& socket, std::span<s
 
 // ---- one poem ------------------------------------------------------------------------------------
 
-/// What the continuations of one download share. The futures it holds are the ones still pending,
-/// so that a limit (--timeout, --deadline) can cancel whichever step is under way.
+/// The chunk being read, owned by the poem's future: cancelling the poem drops it, and a chunk's future
+/// dropped while pending removes its reader.
+class ChunkUnderWay final : public FutureProducer {
+public:
+    explicit ChunkUnderWay(Future<std::string> chunk) noexcept : chunk_(std::move(chunk)) {}
+
+private:
+    Future<std::string> chunk_;
+};
+
+/// What the continuations of one download share.
 struct PoemFetch {
     PoemFetch(EventLoop& event_loop, const Download& download, DownloadObserver& observer,
               std::span<std::byte> receive_buffer, DownloadLimits limits)
@@ -150,8 +159,9 @@ struct PoemFetch {
           poem(event_loop),
           timer(event_loop, limits, [this](const std::string& reason) { give_up(reason); }) {}
 
-    /// A limit passed (`reason`), or the run was asked to stop (nothing): whichever step is under way is
-    /// cancelled, and the poem's completion says which.
+    /// A limit passed (`reason`), or the run was asked to stop (nothing): the download's chain is
+    /// cancelled, and with it whichever step is under way (a then() future cancels what it waits on:
+    /// the connect, or the poem, which owns its read); its completion says which.
     void give_up(std::optional<std::string> reason) {
         if (gave_up || interrupted) {
             return;
@@ -161,11 +171,8 @@ struct PoemFetch {
         } else {
             interrupted = true;
         }
-        if (connecting && !connecting->done()) {
-            connecting->cancel();
-        }
-        if (reading && !reading->done()) {
-            reading->cancel();
+        if (chain) {
+            chain->cancel();
         }
     }
 
@@ -173,20 +180,24 @@ struct PoemFetch {
     DownloadRecorder recorder;
     std::span<std::byte> buffer;
     net::Socket socket;
-    std::optional<Future<net::Socket>> connecting;
-    std::optional<Future<std::string>> reading;
+    // The whole chain (fetch_poem), once started. Its steps' callbacks hold this fetch in turn: each
+    // lets go as its step completes or is cancelled, so no cycle outlives the download.
+    std::optional<Future<void>> chain;
     Future<void> poem;  // completes at the end of the stream
     LimitTimer timer;
     std::optional<std::string> gave_up;  // why a limit ended it
     bool interrupted = false;            // the run was asked to stop
 };
 
-/// Reads the next chunk, and from its completion the one after: a chain of one future per chunk.
-/// (Returning each next future from then() would nest them, keeping every chunk's future alive until
-/// the poem ends; completing one poem future keeps memory flat.)
+/// Reads the next chunk, and from its completion the one after: a chain of one future per chunk, each
+/// owned by the poem while it is under way. (Returning each next future from then() would nest them,
+/// keeping every chunk's future alive until the poem ends; completing one poem future keeps memory flat.)
 void read_next(const std::shared_ptr<PoemFetch>& fetch) {
-    fetch->reading = recv_async(fetch->loop, fetch->socket, fetch->buffer);
-    fetch->reading->add_done_callback([fetch](Future<std::string>& chunk) {
+    auto reading = recv_async(fetch->loop, fetch->socket, fetch->buffer);
+    reading.add_done_callback([fetch](Future<std::string>& chunk) {
+        if (fetch->poem.done()) {
+            return;  // cancelled after this chunk had arrived
+        }
         if (auto error = chunk.exception()) {
             fetch->poem.set_exception(error);
             return;
@@ -204,6 +215,7 @@ void read_next(const std::shared_ptr<PoemFetch>& fetch) {
         }
         read_next(fetch);
     });
+    fetch->poem.set_producer(std::make_unique<ChunkUnderWay>(std::move(reading)));
 }
 
 /// The whole download: a future that completes when the poem has ended (or failed).
@@ -216,8 +228,8 @@ Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
         return failed;
     }
     fetch->timer.start();
-    fetch->connecting = connect_async(fetch->loop, std::move(endpoints));
-    return fetch->connecting->then([fetch](net::Socket socket) {
+    // then() on a temporary takes the value: the continuation gets the socket itself.
+    return connect_async(fetch->loop, std::move(endpoints)).then([fetch](net::Socket socket) {
         fetch->socket = std::move(socket);
         fetch->recorder.connected();
         fetch->timer.touch();
@@ -251,7 +263,8 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
                 }
                 return;
             }
-            fetch_poem(fetch).add_done_callback([&, fetch](Future<void>& poem) {
+            fetch->chain = fetch_poem(fetch);
+            fetch->chain->add_done_callback([&, fetch](Future<void>& poem) {
                 fetch->timer.stop();
                 fetch->socket.close();
                 if (fetch->interrupted) {

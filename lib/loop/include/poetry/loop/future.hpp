@@ -1,9 +1,12 @@
 // Future<T> (asyncio's Future): a result or an exception that arrives later, on one loop.
-// Copies share one state. Done-callbacks always run through loop.call_soon, never inline, and
-// each runs exactly once. then() chains futures, for code written in continuation-passing style.
+// Copies share one state, so one value: reading it never moves it; only an explicit take does (see
+// take_result). Done-callbacks always run through loop.call_soon, never inline, and each runs exactly
+// once. then() chains futures, for code written in continuation-passing style; the future it returns
+// owns what it waits on, so cancelling it reaches back along the chain.
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -32,12 +35,16 @@ public:
     using std::logic_error::logic_error;
 };
 
-/// Work that a future owns because that work will complete it (for example the coroutine of a task).
-/// Destroying it abandons the work cleanly: the future destroys it on cancel() and when its last copy
-/// goes away while still pending.
+/// Work that a future owns because that work will complete it (for example the coroutine of a task, or
+/// for then() the future it waits on). Destroying it abandons the work cleanly: the future destroys it
+/// on cancel() and when its last copy goes away while still pending.
 class FutureProducer {
 public:
     virtual ~FutureProducer() = default;
+    /// The future is being cancelled; the producer is destroyed right after. Only for work that must
+    /// pass the cancellation on rather than merely be abandoned (then() cancels the future it waits
+    /// on): destruction alone cannot tell a cancel from the last copy going away.
+    virtual void on_cancel() {}
 };
 
 template <class T>
@@ -60,7 +67,7 @@ struct FutureState {
 
     EventLoop* loop;
     Status status = Status::pending;
-    std::optional<Value> value;
+    std::optional<Value> value;  // empty while pending, and again once taken (Future::take_result)
     std::exception_ptr exception;
     std::vector<DoneCallback> callbacks;
     std::uint64_t next_callback_id = 1;
@@ -80,14 +87,25 @@ struct ContinuationValue<Future<U>> {
     static constexpr bool is_future = true;
 };
 
-template <class F, class T>
+// What then() passes its continuation: the value lent (const T&), or taken (T&&) by the rvalue form.
+template <class T, bool Takes>
+using ContinuationArgument = std::conditional_t<Takes, T&&, const T&>;
+
+template <class F, class T, bool Takes>
+concept ContinuationOf = (std::is_void_v<T> && std::invocable<F&>) ||
+                         (!std::is_void_v<T> && std::invocable<F&, ContinuationArgument<T, Takes>>);
+
+template <class F, class T, bool Takes>
 struct ContinuationResult {
-    using type = std::invoke_result_t<F, T&&>;
+    using type = std::invoke_result_t<F&, ContinuationArgument<T, Takes>>;
 };
-template <class F>
-struct ContinuationResult<F, void> {
-    using type = std::invoke_result_t<F>;
+template <class F, bool Takes>
+struct ContinuationResult<F, void, Takes> {
+    using type = std::invoke_result_t<F&>;
 };
+
+template <bool Takes, class T, class F>
+auto chain(Future<T> source, F f);
 
 }  // namespace detail
 
@@ -122,14 +140,16 @@ public:
         state_->exception = std::move(exception);
         finish(State::Status::finished);
     }
-    /// Cancels a pending future: its producer (if any) is destroyed and it completes with CancelledError.
-    /// @returns false if it was already done.
+    /// Cancels a pending future: its producer (if any) is told (FutureProducer::on_cancel) and destroyed,
+    /// and the future completes with CancelledError. @returns false if it was already done.
     bool cancel() {
         if (done()) {
             return false;
         }
-        auto producer = std::move(state_->producer);
-        producer.reset();
+        // Taken out of the state first, so that nothing it does can reach it again through this future.
+        if (auto producer = std::move(state_->producer)) {
+            producer->on_cancel();
+        }
         // Destroying the producer may have completed this future (never, for a well-behaved producer).
         if (done()) {
             return false;
@@ -139,30 +159,36 @@ public:
         return true;
     }
 
-    /// The value (a reference into the shared state; void for Future<void>).
-    /// @throws the stored exception, CancelledError, or InvalidStateError if not done.
+    /// The value, read-only: a reference into the state that every copy shares (void for Future<void>).
+    /// @throws the stored exception, CancelledError; InvalidStateError if not done or the value was taken.
     decltype(auto) result() const {
-        if (!done()) {
-            throw InvalidStateError("result() of a future that is not done");
-        }
-        if (state_->exception) {
-            std::rethrow_exception(state_->exception);
-        }
+        const auto& value = checked_value("result()");
         if constexpr (std::is_void_v<T>) {
             return;
         } else {
-            return static_cast<T&>(*state_->value);
+            return static_cast<const T&>(value);
         }
     }
-    /// result() by value: a copy, or for move-only types the value moved out (then only one caller
-    /// may take it). Same exceptions as result().
-    T take_result() const {
+    /// result() by value. On an lvalue, a copy; but a move-only value, which cannot be copied, is taken
+    /// (co_await and run_until_complete read futures this way). On an rvalue,
+    /// std::move(future).take_result(), the value is always taken, without a copy. Taking moves the value
+    /// out of the shared state and leaves none behind: afterwards result(), take_result() and then()
+    /// continuations fail with InvalidStateError on every copy, never showing a moved-from value.
+    /// Same exceptions as result(). The future itself stays valid either way.
+    T take_result() const& {
         if constexpr (std::is_void_v<T>) {
             result();
         } else if constexpr (std::is_copy_constructible_v<T>) {
             return result();
         } else {
-            return std::move(result());
+            return take_value();
+        }
+    }
+    T take_result() && {
+        if constexpr (std::is_void_v<T>) {
+            result();
+        } else {
+            return take_value();
         }
     }
     /// The stored exception (CancelledError if cancelled), or null. @throws InvalidStateError if not done.
@@ -195,12 +221,40 @@ public:
         return true;
     }
 
-    /// Chains `f` after this future: `f(std::move(value))` (or `f()` for void) runs when this future
-    /// succeeds, so the continuation consumes the value; its
-    /// return value, or the result of the future it returns, completes the returned future. An
-    /// exception (here or thrown by f) or a cancellation skips f and passes on.
+    /// Chains `f` after this future: f runs when this future succeeds, and what it returns, or the outcome
+    /// of the Future<U> it returns (flattened: the returned future is then a Future<U>), completes the
+    /// returned future. An exception (here or thrown by f) or a cancellation skips f and passes on.
+    ///
+    /// The value. This form lends it, f(const T&) (f() for void): any number of continuations and later
+    /// result() calls all see it, and a move-only value can be looked at but not kept (a continuation
+    /// that takes it by value does not compile here). std::move(future).then(f) takes it, f(T&&), as
+    /// std::move(future).take_result() does: the way to hand a move-only value, or a large one without a
+    /// copy, to a continuation. Continuations run in the order they were added, so those added after a
+    /// take fail with InvalidStateError. A flattened future's value passes on as take_result() gives it.
+    ///
+    /// Ownership. The returned future owns what it waits on: this future until it is done, then the
+    /// future f returned, if any; these refer back to it only weakly, so nothing cycles.
+    /// - cancel() on it cancels what it waits on, whose producer (a reader, a timer, a task) is
+    ///   destroyed, as asyncio's _chain_future does. This future is cancelled for everyone: its other
+    ///   continuations see CancelledError too. To keep a shared future out of it, chain on a future that
+    ///   a done-callback of the shared one completes (asyncio's shield).
+    /// - Dropping every copy of it while pending abandons the chain: f never runs, and what it waits on is
+    ///   let go of, not cancelled (destroyed with its producer if nothing else holds it). For a callback
+    ///   that must run whoever looks, use add_done_callback.
+    /// - Once done, it lets go of what it waited on; cancel() then does nothing.
     template <class F>
-    auto then(F f);
+    requires detail::ContinuationOf<F, T, false>
+    [[nodiscard("the returned future owns the chain: dropping it abandons the continuation")]] auto then(
+        F f) const& {
+        return detail::chain<false>(*this, std::move(f));
+    }
+    /// then() that takes the value (see above). The future itself stays valid, as a copy is chained.
+    template <class F>
+    requires detail::ContinuationOf<F, T, true>
+    [[nodiscard("the returned future owns the chain: dropping it abandons the continuation")]] auto then(
+        F f) && {
+        return detail::chain<true>(*this, std::move(f));
+    }
 
     /// Hands work to the future; see FutureProducer.
     void set_producer(std::unique_ptr<FutureProducer> producer) { state_->producer = std::move(producer); }
@@ -218,6 +272,25 @@ private:
         if (done()) {
             throw InvalidStateError(std::string(operation) + " on a future that is already done");
         }
+    }
+    const typename State::Value& checked_value(const char* operation) const {
+        if (!done()) {
+            throw InvalidStateError(std::string(operation) + " of a future that is not done");
+        }
+        if (state_->exception) {
+            std::rethrow_exception(state_->exception);
+        }
+        if (!state_->value) {
+            throw InvalidStateError(std::string(operation) + " of a future whose value was taken");
+        }
+        return *state_->value;
+    }
+    // Leaves no moved-from value behind: an empty optional makes every later read an error.
+    T take_value() const requires(!std::is_void_v<T>) {
+        checked_value("take_result()");
+        T value = std::move(*state_->value);
+        state_->value.reset();
+        return value;
     }
     void finish(typename State::Status status) {
         state_->status = status;
@@ -265,12 +338,21 @@ private:
 
 namespace detail {
 
-/// Completes `target` the way `source` completed (value, exception or cancellation).
+/// What a then() future waits on, owned by it. Cancelling the then() future cancels this one;
+/// destroying it (the then() future dropped, or moving on) only lets go of it.
+template <class S>
+class Awaited final : public FutureProducer {
+public:
+    explicit Awaited(Future<S> awaited) noexcept : awaited_(std::move(awaited)) {}
+    void on_cancel() override { awaited_.cancel(); }
+
+private:
+    Future<S> awaited_;
+};
+
+/// Completes the pending `target` the way `source` completed (value, exception or cancellation).
 template <class T>
 void copy_outcome(Future<T>& source, Future<T>& target) {
-    if (target.done()) {
-        return;
-    }
     if (source.cancelled()) {
         target.cancel();
     } else if (auto error = source.exception()) {
@@ -278,55 +360,76 @@ void copy_outcome(Future<T>& source, Future<T>& target) {
     } else if constexpr (std::is_void_v<T>) {
         target.set_result();
     } else {
-        target.set_result(source.take_result());
+        try {
+            target.set_result(source.take_result());
+        } catch (...) {  // its value was taken already, or copying it failed: the target must not hang
+            target.set_exception(std::current_exception());
+        }
     }
 }
 
-}  // namespace detail
+// Why the taking form always takes, rather than only when no other copy could see the value: whether
+// one could is not visible where then() is written. Chains, producers and WeakFutures hold copies, and
+// other done-callbacks read the value later, so a take that happened only sometimes would let unrelated
+// code decide whether a continuation moves or copies, and whether another reader sees the value. Always
+// taking is decided by the call alone, and a reader that comes too late fails loudly, with
+// InvalidStateError, as a second std::future::get() does.
+template <bool Takes, class T, class F>
+auto chain(Future<T> source, F f) {
+    using Returned = typename ContinuationResult<F, T, Takes>::type;
+    constexpr bool returns_future = ContinuationValue<Returned>::is_future;
+    using U = typename ContinuationValue<Returned>::type;
 
-template <class T>
-template <class F>
-auto Future<T>::then(F f) {
-    using Returned = typename detail::ContinuationResult<F, T>::type;
-    constexpr bool returns_future = detail::ContinuationValue<Returned>::is_future;
-    using U = typename detail::ContinuationValue<Returned>::type;
-
-    Future<U> next(loop());
-    add_done_callback([next, f = std::move(f)](Future& self) mutable {
-        if (next.done()) {
-            return;
+    Future<U> next(source.loop());
+    next.set_producer(std::make_unique<Awaited<T>>(source));
+    // Weak: the source must not keep `next` (and so, through its producer, itself) alive.
+    source.add_done_callback([weak = next.weak(), f = std::move(f)](Future<T>& self) mutable {
+        auto pending = weak.lock();
+        if (!pending || pending->done()) {
+            return;  // dropped (nobody wants f's result) or cancelled: f does not run
         }
+        Future<U>& target = *pending;
+        target.set_producer(nullptr);  // the source is done: nothing left to cancel there
         if (self.cancelled()) {
-            next.cancel();
+            target.cancel();
             return;
         }
         if (auto error = self.exception()) {
-            next.set_exception(error);
+            target.set_exception(error);
             return;
         }
         try {
             auto call = [&]() -> Returned {
                 if constexpr (std::is_void_v<T>) {
                     return f();
+                } else if constexpr (Takes) {
+                    return f(std::move(self).take_result());
                 } else {
-                    return f(std::move(self.result()));
+                    return f(self.result());
                 }
             };
             if constexpr (returns_future) {
                 Returned inner = call();
-                inner.add_done_callback(
-                    [next](Returned& source) mutable { detail::copy_outcome(source, next); });
+                inner.add_done_callback([weak](Returned& done) {
+                    if (auto waiting = weak.lock(); waiting && !waiting->done()) {
+                        waiting->set_producer(nullptr);  // done with the inner future: let go of it
+                        copy_outcome(done, *waiting);
+                    }
+                });
+                target.set_producer(std::make_unique<Awaited<U>>(std::move(inner)));
             } else if constexpr (std::is_void_v<Returned>) {
                 call();
-                next.set_result();
+                target.set_result();
             } else {
-                next.set_result(call());
+                target.set_result(call());
             }
         } catch (...) {
-            next.set_exception(std::current_exception());
+            target.set_exception(std::current_exception());
         }
     });
     return next;
 }
+
+}  // namespace detail
 
 }  // namespace poetry
