@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "poetry/loop/mailbox.hpp"
+#include "poetry/loop/resolver.hpp"
 
 namespace poetry {
 namespace {
@@ -61,7 +62,10 @@ EventLoop::EventLoop(std::unique_ptr<Selector> selector, ClockFunction clock)
 }
 
 EventLoop::~EventLoop() {
-    // The mailbox first: threads that post from now on find it closed (their callbacks are dropped on
+    // Resolutions first: those not started are cancelled (their done-callbacks are scheduled, and
+    // destroyed below with the rest); threads inside getaddrinfo are not waited for (resolver.hpp).
+    resolver_.reset();
+    // Then the mailbox: threads that post from now on find it closed (their callbacks are dropped on
     // their side), and what was posted but never ran is destroyed below, on this thread.
     std::vector<Callback> posted;
     if (mailbox_) {
@@ -144,6 +148,13 @@ std::shared_ptr<Mailbox> EventLoop::mailbox() {
         open_mailbox_.store(mailbox_.get(), std::memory_order_release);
     }
     return mailbox_;
+}
+
+Resolver& EventLoop::resolver() {
+    if (!resolver_) {
+        resolver_ = std::make_unique<Resolver>(*this);
+    }
+    return *resolver_;
 }
 
 void EventLoop::take_posted() {

@@ -23,7 +23,8 @@
 
 namespace poetry {
 
-class Mailbox;  // mailbox.hpp
+class Mailbox;   // mailbox.hpp
+class Resolver;  // resolver.hpp
 
 /// What went wrong in a callback, for the loop's exception handler.
 struct ExceptionContext {
@@ -60,6 +61,10 @@ public:
     /// @throws std::system_error if the fd cannot be made; what the selector throws for it (select:
     ///         an fd at or above FD_SETSIZE). Then nothing is open, and a later call tries again.
     std::shared_ptr<Mailbox> mailbox();
+
+    /// The loop's resolver (resolver.hpp), made at the first call: a loop that never resolves a host
+    /// name starts no thread for it.
+    Resolver& resolver();
 
     /// Runs `callback` once `delay` has passed (rounded up to the clock's tick; a delay too long for
     /// the clock, such as hours::max(), means never).
@@ -166,6 +171,7 @@ private:
     std::shared_ptr<Mailbox> mailbox_;
     std::atomic<Mailbox*> open_mailbox_{nullptr};
     std::atomic<std::thread::id> running_thread_{};
+    std::unique_ptr<Resolver> resolver_;
 };
 
 template <class FutureLike>
