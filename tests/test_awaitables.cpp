@@ -378,7 +378,7 @@ BOOST_AUTO_TEST_CASE(connect_to_a_closed_port_names_the_address) {
     BOOST_TEST(loop.selector().size() == 0U);
 }
 
-BOOST_AUTO_TEST_CASE(connect_to_a_host_name_looks_it_up_off_the_loop_while_another_tasks_timer_fires_on_time) {
+BOOST_AUTO_TEST_CASE(connect_to_a_host_name_looks_it_up_off_the_loop_while_a_tasks_timer_fires_on_time) {
     EventLoop loop;
     const net::Socket listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
     const std::uint16_t port = listener.local_endpoint().port();

@@ -27,7 +27,8 @@ std::uint16_t closed_port() {
 BOOST_FIXTURE_TEST_SUITE(connect_attempts, poetry::test::FdLeakCheck)
 
 BOOST_AUTO_TEST_CASE(each_endpoint_is_tried_once_in_order_and_the_last_failure_is_the_one_reported) {
-    const std::vector<net::Endpoint> endpoints{net::Endpoint::numeric("::1", 1), net::Endpoint::numeric("127.0.0.1", 2)};
+    const std::vector<net::Endpoint> endpoints{net::Endpoint::numeric("::1", 1),
+                                               net::Endpoint::numeric("127.0.0.1", 2)};
     net::ConnectAttempts attempts(net::Address("poetry.test", 80), endpoints);
     const net::Endpoint* first = attempts.next();
     BOOST_REQUIRE(first != nullptr);
@@ -41,7 +42,8 @@ BOOST_AUTO_TEST_CASE(each_endpoint_is_tried_once_in_order_and_the_last_failure_i
     BOOST_TEST(attempts.next() == nullptr);
     BOOST_TEST((attempts.error() == std::errc::connection_refused));
     const std::system_error thrown = attempts.exception();
-    BOOST_TEST(thrown.what() == "connect to poetry.test:80: " + std::make_error_code(std::errc::connection_refused).message());
+    BOOST_TEST(thrown.what() ==
+               "connect to poetry.test:80: " + std::make_error_code(std::errc::connection_refused).message());
 }
 
 BOOST_AUTO_TEST_CASE(no_endpoint_at_all_fails_as_address_not_available) {
@@ -58,11 +60,10 @@ BOOST_AUTO_TEST_CASE(a_blocking_connect_to_an_address_reports_the_last_endpoints
     const net::Socket socket = net::connect(net::Address("127.0.0.1", port), ec);
     BOOST_TEST(!socket.is_open());
     BOOST_TEST((ec == std::errc::connection_refused));
-    BOOST_CHECK_EXCEPTION(net::connect(net::Address("127.0.0.1", port)), std::system_error,
-                          [&](const std::system_error& e) {
-                              return e.what() == "connect to 127.0.0.1:" + std::to_string(port) + ": " +
-                                                     ec.message();
-                          });
+    BOOST_CHECK_EXCEPTION(
+        net::connect(net::Address("127.0.0.1", port)), std::system_error, [&](const std::system_error& e) {
+            return e.what() == "connect to 127.0.0.1:" + std::to_string(port) + ": " + ec.message();
+        });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

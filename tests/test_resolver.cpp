@@ -129,8 +129,9 @@ BOOST_AUTO_TEST_CASE(a_failed_lookup_fails_the_future_with_a_message_naming_the_
                               });
     }
     auto throws = poetry::resolve(loop, net::Address("throws.test", 8000));
-    BOOST_CHECK_EXCEPTION(run_until_complete(loop, throws), std::runtime_error,
-                          [](const std::runtime_error& e) { return e.what() == std::string("the lookup threw"); });
+    BOOST_CHECK_EXCEPTION(
+        run_until_complete(loop, throws), std::runtime_error,
+        [](const std::runtime_error& e) { return e.what() == std::string("the lookup threw"); });
 }
 
 BOOST_AUTO_TEST_CASE(a_cancelled_resolution_drops_its_result_and_one_not_started_never_runs) {
@@ -166,7 +167,8 @@ BOOST_AUTO_TEST_CASE(a_cancelled_resolution_drops_its_result_and_one_not_started
     BOOST_TEST(first.cancelled());
     BOOST_TEST(second.cancelled());
     const std::lock_guard lock(shared->mutex);
-    BOOST_TEST(shared->looked_up == (std::vector<std::string>{"first", "third"}), boost::test_tools::per_element());
+    BOOST_TEST(shared->looked_up == (std::vector<std::string>{"first", "third"}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(destroying_a_resolver_cancels_what_has_not_started_and_lets_the_rest_complete) {
@@ -204,7 +206,8 @@ BOOST_AUTO_TEST_CASE(destroying_the_loop_while_a_lookup_hangs_neither_waits_for_
         return loopback(address);
     });
     // Kept by the loop, as a task awaiting it would be: the late result has a future to look for.
-    loop->keep_alive(std::make_shared<Future<Endpoints>>(poetry::resolve(*loop, net::Address("hangs.test", 80))));
+    loop->keep_alive(
+        std::make_shared<Future<Endpoints>>(poetry::resolve(*loop, net::Address("hangs.test", 80))));
     BOOST_REQUIRE(shared->started.wait_for(10s));
     const std::weak_ptr<poetry::Mailbox> mailbox = loop->mailbox();
     loop.reset();

@@ -402,10 +402,10 @@ BOOST_DATA_TEST_CASE(a_host_name_is_resolved_and_its_poem_arrives, data::make(al
     const std::string poem = numbered_text(700, 'g');
     const FakeServer server({poem, 0, 0ms, Ending::close});
     RecordingObserver observer;
+    const poetry::net::Address localhost("localhost", server.port());
     const client::RunReport report =
-        run(name,
-            {client::Download{1, poetry::net::Address("localhost", server.port()), std::nullopt, std::nullopt},
-             client::Download{2, poetry::net::Address("localhost", server.port()), std::nullopt, std::nullopt}},
+        run(name, {client::Download{1, localhost, std::nullopt, std::nullopt},
+                   client::Download{2, localhost, std::nullopt, std::nullopt}},
             observer);
     for (const auto& result : report.results) {
         BOOST_TEST(result.complete(), "task " << result.task << ": " << result.error);

@@ -52,8 +52,8 @@ public:
     /// this returns; a thread that may outlive it posts to mailbox() instead. Called first on the
     /// loop's thread (or before the loop runs), it opens the mailbox; another thread cannot, because
     /// opening registers an fd with the selector, which the loop's thread may be waiting in.
-    /// @throws std::logic_error from another thread while the loop runs and the mailbox is not open;
-    ///         what mailbox() throws when it opens it.
+    /// @throws std::logic_error from another thread while run_forever() runs and the mailbox is not
+    ///         open (a loop driven by run_once() alone cannot tell); what mailbox() throws when it opens it.
     void call_soon_threadsafe(Callback callback);
     /// The loop's thread: the loop's Mailbox, opened at the first call, so that a loop that never
     /// hears from another thread has no fd for it. Its eventfd is registered with the selector (one key
