@@ -158,6 +158,11 @@ BOOST_AUTO_TEST_CASE(numeric_refuses_names_and_malformed_hosts) {
     BOOST_CHECK_THROW(net::Endpoint::numeric("", 1), std::invalid_argument);
     BOOST_CHECK_THROW(net::Endpoint::numeric("127.0.0.256", 1), std::invalid_argument);
     BOOST_CHECK_THROW(net::Endpoint::numeric("[::1]", 1), std::invalid_argument);
+    // try_numeric: the same test, without the exception (a name is no error to a resolver).
+    for (const char* host : {"localhost", "", "127.0.0.256", "[::1]"}) {
+        BOOST_TEST(!net::Endpoint::try_numeric(host, 1).has_value(), host);
+    }
+    BOOST_TEST(net::Endpoint::try_numeric("::1", 1).value().to_string() == "[::1]:1");
 }
 
 BOOST_AUTO_TEST_CASE(endpoint_refuses_a_non_ip_socket_address) {

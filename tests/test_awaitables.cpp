@@ -1,10 +1,11 @@
 // Awaitables on a real loop (and a few on virtual time): sleep, sleep_until, recv, send_all, accept and
-// connect over socketpairs and loopback.
+// connect over socketpairs and loopback; connect to a host name, looked up by the test's resolver.
 #include "poetry/coro/awaitables.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -14,8 +15,10 @@
 
 #include "poetry/coro/create_task.hpp"
 #include "poetry/coro/gather.hpp"
+#include "poetry/loop/resolver.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fd_count.hpp"
+#include "support/thread_flag.hpp"
 #include "support/timing.hpp"
 
 using namespace std::chrono_literals;
@@ -373,6 +376,86 @@ BOOST_AUTO_TEST_CASE(connect_to_a_closed_port_names_the_address) {
                               return e.code() == std::errc::connection_refused;
                           });
     BOOST_TEST(loop.selector().size() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(connect_to_a_host_name_looks_it_up_off_the_loop_while_a_tasks_timer_fires_on_time) {
+    EventLoop loop;
+    const net::Socket listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    const std::uint16_t port = listener.local_endpoint().port();
+    struct Shared {
+        poetry::test::ThreadFlag timer_fired;
+        Clock::time_point ended{};  // written by the lookup, read once its result has reached the loop
+    };
+    auto shared = std::make_shared<Shared>();
+    loop.resolver().set_resolve_function([shared](const net::Address& address, std::error_code&) {
+        std::this_thread::sleep_for(300ms);
+        // A loop that is free fired the timer long ago; a blocked one cannot, and the order checked
+        // below fails (after 2 s, rather than never).
+        shared->timer_fired.wait_for(2s);
+        shared->ended = Clock::now();
+        return std::vector<net::Endpoint>{net::Endpoint::numeric("127.0.0.1", address.port())};
+    });
+    const auto start = Clock::now();
+    Clock::time_point fired{};
+    auto timer = [&]() -> Task<void> {
+        co_await poetry::sleep(loop, 50ms);
+        fired = Clock::now();
+        shared->timer_fired.raise();
+    };
+    auto connecting = [&]() -> Task<net::Socket> {
+        co_return co_await poetry::connect(loop, net::Address("poetry.test", port));
+    };
+    auto timed = poetry::create_task(loop, timer());
+    auto connected = poetry::create_task(loop, connecting());
+    run_until_done(loop, connected);
+    BOOST_REQUIRE(connected.done());
+    BOOST_TEST(connected.result().is_open());
+    BOOST_REQUIRE(timed.done());
+    BOOST_TEST((fired - start >= 50ms), "the timer fired early");
+    BOOST_TEST((shared->ended - start >= 300ms));
+    BOOST_TEST((fired < shared->ended), "the timer waited for the lookup: it blocked the loop");
+    POETRY_TEST_TIMING((fired - start < 250ms));
+}
+
+BOOST_AUTO_TEST_CASE(connect_to_a_host_name_tries_its_endpoints_in_turn_and_names_it_in_failures) {
+    EventLoop loop;
+    const net::Socket listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    const std::uint16_t open = listener.local_endpoint().port();
+    const std::uint16_t closed = [] {
+        const net::Socket probe = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+        return probe.local_endpoint().port();
+    }();
+    // "refuses.test" has two endpoints that refuse, "accepts.test" one that refuses and one that accepts.
+    loop.resolver().set_resolve_function([=](const net::Address& address, std::error_code& ec) {
+        if (address.host() == "unknown.test") {
+            ec = std::error_code(EAI_NONAME, net::resolver_category());
+            return std::vector<net::Endpoint>{};
+        }
+        const std::uint16_t last = address.host() == "accepts.test" ? open : closed;
+        return std::vector<net::Endpoint>{net::Endpoint::numeric("127.0.0.1", closed),
+                                          net::Endpoint::numeric("127.0.0.1", last)};
+    });
+    auto accepted = poetry::create_task(loop, poetry::connect(loop, net::Address("accepts.test", 80)));
+    run_until_done(loop, accepted);
+    BOOST_REQUIRE(accepted.done());
+    BOOST_TEST(accepted.result().peer_endpoint().port() == open);
+
+    const std::string refused = std::make_error_code(std::errc::connection_refused).message();
+    auto refuses = poetry::create_task(loop, poetry::connect(loop, net::Address("refuses.test", 80)));
+    run_until_done(loop, refuses);
+    BOOST_REQUIRE(refuses.done());
+    BOOST_CHECK_EXCEPTION(refuses.result(), std::system_error, [&](const std::system_error& e) {
+        BOOST_TEST(e.what() == "connect to refuses.test:80: " + refused);
+        return e.code() == std::errc::connection_refused;
+    });
+
+    auto unknown = poetry::create_task(loop, poetry::connect(loop, net::Address("unknown.test", 80)));
+    run_until_done(loop, unknown);
+    BOOST_REQUIRE(unknown.done());
+    BOOST_CHECK_EXCEPTION(unknown.result(), std::system_error, [](const std::system_error& e) {
+        BOOST_TEST(e.what() == "resolve unknown.test:80: " + std::string(::gai_strerror(EAI_NONAME)));
+        return e.code().category() == net::resolver_category();
+    });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

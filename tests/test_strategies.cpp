@@ -1,6 +1,7 @@
 // The client's strategies run in this process (poetry_client_core) against scripted servers on
 // loopback: byte-exact poems, each download's events in order, the idle timeout, a reset, a clean close
-// before the poem's known size, a refused connect; and no strategy ever writes to stdout or stderr.
+// before the poem's known size, a refused connect, a host name; and no strategy ever writes to stdout
+// or stderr.
 // The command line, exit statuses and output formats are the integration tests' (test_client.cpp).
 #include "strategy.hpp"
 
@@ -428,6 +429,24 @@ BOOST_DATA_TEST_CASE(a_refused_connect_fails_only_its_own_download, data::make(a
     BOOST_REQUIRE_EQUAL(events.size(), 1U);  // finished, and nothing before it
     BOOST_TEST((events[0].kind == Event::Kind::finished));
     check_events(report.results[1], observer.events(2));
+}
+
+BOOST_DATA_TEST_CASE(a_host_name_is_resolved_and_its_poem_arrives, data::make(all_strategies), name) {
+    // "localhost" comes from /etc/hosts, never from the network; on the loop strategies it is looked up
+    // on the loop's resolver threads, and each of its endpoints tried in turn (::1 may refuse).
+    const std::string poem = numbered_text(700, 'g');
+    const FakeServer server({poem, 0, 0ms, Ending::close});
+    RecordingObserver observer;
+    const poetry::net::Address localhost("localhost", server.port());
+    const client::RunReport report =
+        run(name, {client::Download{1, localhost, std::nullopt, std::nullopt},
+                   client::Download{2, localhost, std::nullopt, std::nullopt}},
+            observer);
+    for (const auto& result : report.results) {
+        BOOST_TEST(result.complete(), "task " << result.task << ": " << result.error);
+        BOOST_TEST(result.poem == poem);
+        check_events(result, observer.events(result.task));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/socket.hpp"
 #include "strategy.hpp"
 
@@ -49,14 +50,15 @@ net::Socket connect_watched(const net::Endpoint& endpoint, TimePoint expiry, Int
 net::Socket connect_blocking(const Download& download, const DownloadLimits& limits, Interruption* interruption,
                              DownloadRecorder& recorder) {
     std::error_code ec;
-    const auto endpoints = net::resolve(download.address, ec);
+    // A blocking lookup, like every other step of this strategy.
+    net::ConnectAttempts attempts(download.address, net::resolve(download.address, ec));
     if (ec) {
         recorder.fail(failure_reason("resolve", ec));
         return {};
     }
     const TimePoint expiry = limits.expiry(recorder.started(), recorder.started());
-    for (const auto& endpoint : endpoints) {
-        net::Socket socket = connect_watched(endpoint, expiry, interruption, ec);
+    while (const net::Endpoint* endpoint = attempts.next()) {
+        net::Socket socket = connect_watched(*endpoint, expiry, interruption, ec);
         if (interruption != nullptr && interruption->requested()) {
             recorder.interrupt();
             return {};
@@ -64,9 +66,11 @@ net::Socket connect_blocking(const Download& download, const DownloadLimits& lim
         if (!ec) {
             return socket;
         }
+        attempts.failed(ec);
     }
-    recorder.fail(ec == std::errc::timed_out ? reason_at_expiry(limits, recorder.started())
-                                             : failure_reason("connect", ec));
+    const std::error_code& last = attempts.error();
+    recorder.fail(last == std::errc::timed_out ? reason_at_expiry(limits, recorder.started())
+                                               : failure_reason("connect", last));
     return {};
 }
 

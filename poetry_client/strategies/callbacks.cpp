@@ -1,13 +1,18 @@
 // callbacks: the library's event loop and selector, with one callback object per download that moves
-// through connecting -> reading -> done as the loop reports its socket writable, then readable.
-// Nothing waits: every step is a callback, so all downloads advance together on one thread.
+// through resolving -> connecting -> reading -> done as the loop's resolver answers, then the loop
+// reports its socket writable, then readable. Nothing waits: every step is a callback, so all
+// downloads advance together on one thread.
 #include <deque>
 #include <exception>
+#include <optional>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/event_loop.hpp"
+#include "poetry/loop/resolver.hpp"
+#include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/socket.hpp"
 #include "strategies/limit_timer.hpp"
 #include "strategies/loop_errors.hpp"
@@ -15,6 +20,8 @@
 
 namespace poetry::client {
 namespace {
+
+using Endpoints = std::vector<net::Endpoint>;
 
 class PoemProtocol {
 public:
@@ -32,14 +39,10 @@ public:
         if (done_) {
             return;  // interrupted before its turn
         }
-        std::error_code ec;
-        endpoints_ = net::resolve(recorder_.download().address, ec);
-        if (ec) {
-            fail(failure_reason("resolve", ec));
-            return;
-        }
+        // The limits count the lookup too: it no longer holds up the loop, so a limit can end it.
         timer_.start();
-        connect_next(ec);
+        resolving_ = resolve(loop_, recorder_.download().address);
+        resolving_->add_done_callback([this](Future<Endpoints>& resolved) { on_resolved(resolved); });
     }
 
     DownloadResult take_result() { return recorder_.take_result(); }
@@ -53,10 +56,27 @@ public:
     }
 
 private:
-    // Tries the endpoints in turn; `ec` is the previous one's failure, reported if none is left.
-    void connect_next(std::error_code ec) {
-        while (next_endpoint_ < endpoints_.size()) {
-            socket_ = net::start_connect(endpoints_[next_endpoint_++], ec);
+    void on_resolved(Future<Endpoints>& resolved) {
+        if (done_) {
+            return;  // a limit or an interruption ended it meanwhile (and cancelled the lookup)
+        }
+        try {
+            attempts_.emplace(recorder_.download().address, resolved.take_result());
+        } catch (const std::system_error& e) {
+            fail(failure_reason("resolve", e.code()));  // the report names the address already
+            return;
+        } catch (const std::exception& e) {
+            fail(std::string("resolve: ") + e.what());
+            return;
+        }
+        connect_next();
+    }
+
+    // Tries the endpoints in turn (net::ConnectAttempts): the last failure is the one reported.
+    void connect_next() {
+        while (const net::Endpoint* endpoint = attempts_->next()) {
+            std::error_code ec;
+            socket_ = net::start_connect(*endpoint, ec);
             if (!ec) {
                 connected();
                 return;
@@ -65,15 +85,17 @@ private:
                 watch([this] { connect_finished(); }, &EventLoop::add_writer);
                 return;
             }
+            attempts_->failed(ec);
         }
-        fail(failure_reason("connect", ec));
+        fail(failure_reason("connect", attempts_->error()));
     }
 
     void connect_finished() {
         loop_.remove_writer(socket_.fd());
         if (const auto ec = socket_.connect_error()) {
             socket_.close();
-            connect_next(ec);
+            attempts_->failed(ec);
+            connect_next();
             return;
         }
         connected();
@@ -128,6 +150,9 @@ private:
         if (std::exchange(done_, true)) {
             return;
         }
+        if (resolving_ && !resolving_->done()) {
+            resolving_->cancel();  // a lookup not started never runs; one under way is dropped
+        }
         if (socket_) {
             loop_.remove_reader(socket_.fd());
             loop_.remove_writer(socket_.fd());
@@ -142,8 +167,8 @@ private:
     std::span<std::byte> buffer_;
     LimitTimer timer_;
     std::function<void()> on_done_;
-    std::vector<net::Endpoint> endpoints_;
-    std::size_t next_endpoint_ = 0;
+    std::optional<Future<Endpoints>> resolving_;
+    std::optional<net::ConnectAttempts> attempts_;  // once resolved
     net::Socket socket_;
     bool done_ = false;
 };

@@ -3,12 +3,15 @@
 // end of the stream. This is Twisted's Deferred style on our loop.
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/future.hpp"
+#include "poetry/loop/resolver.hpp"
+#include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/socket.hpp"
 #include "strategies/limit_timer.hpp"
 #include "strategies/loop_errors.hpp"
@@ -16,6 +19,8 @@
 
 namespace poetry::client {
 namespace {
+
+using Endpoints = std::vector<net::Endpoint>;
 
 // ---- futures of socket operations ----------------------------------------------------------------
 
@@ -40,16 +45,43 @@ private:
     EventMask direction_;
 };
 
-/// A connected socket from the first of `endpoints` that accepts, or the last one's error.
+/// A connected socket from the first endpoint of `address` that accepts (net::ConnectAttempts), looked
+/// up off the loop first; or "resolve: <reason>", or the last endpoint's "connect: <reason>".
 class Connector final : public FutureProducer {
 public:
-    Connector(EventLoop& loop, std::vector<net::Endpoint> endpoints, WeakFuture<net::Socket> target)
-        : loop_(loop), endpoints_(std::move(endpoints)), target_(std::move(target)) {}
+    Connector(EventLoop& loop, WeakFuture<net::Socket> target) : loop_(loop), target_(std::move(target)) {}
+    Connector(const Connector&) = delete;
+    Connector& operator=(const Connector&) = delete;
+    ~Connector() override {
+        // Cancelled or dropped: nothing may call back here (not even a callback already scheduled),
+        // and a lookup still under way is abandoned.
+        if (resolving_) {
+            resolving_->remove_done_callback(resolved_callback_);
+            resolving_->cancel();
+        }
+    }
 
-    void connect_next(std::error_code ec) {
+    void resolve(const net::Address& address) {
+        resolving_ = poetry::resolve(loop_, address);
+        resolved_callback_ = resolving_->add_done_callback([this, address](Future<Endpoints>& resolved) {
+            try {
+                attempts_.emplace(address, resolved.take_result());
+            } catch (const std::system_error& e) {
+                // The report names the address already, as in the other strategies.
+                return fail(std::make_exception_ptr(std::system_error(e.code(), "resolve")));
+            } catch (...) {
+                return fail(std::current_exception());
+            }
+            connect_next();
+        });
+    }
+
+private:
+    void connect_next() {
         watch_.reset();
-        while (next_ < endpoints_.size()) {
-            socket_ = net::start_connect(endpoints_[next_++], ec);
+        while (const net::Endpoint* endpoint = attempts_->next()) {
+            std::error_code ec;
+            socket_ = net::start_connect(*endpoint, ec);
             if (!ec) {
                 return complete({});
             }
@@ -57,21 +89,23 @@ public:
                 watch();
                 return;
             }
+            attempts_->failed(ec);
         }
-        complete(ec);
+        complete(attempts_->error());
     }
 
-private:
     void watch() {
         try {
             watch_ = std::make_unique<FdCallbackRegistration>(loop_, socket_.fd(), EventMask::write, [this] {
-                const auto error = socket_.connect_error();
-                error ? connect_next(error) : complete({});
+                if (const auto error = socket_.connect_error()) {
+                    attempts_->failed(error);
+                    connect_next();
+                } else {
+                    complete({});
+                }
             });
         } catch (...) {  // a selector that cannot take the fd (select's FD_SETSIZE)
-            if (auto future = target_.lock(); future && !future->done()) {
-                future->set_exception(std::current_exception());
-            }
+            fail(std::current_exception());
         }
     }
 
@@ -83,20 +117,27 @@ private:
         }
     }
 
+    void fail(std::exception_ptr error) {
+        if (auto future = target_.lock(); future && !future->done()) {
+            future->set_exception(std::move(error));
+        }
+    }
+
     EventLoop& loop_;
-    std::vector<net::Endpoint> endpoints_;
     WeakFuture<net::Socket> target_;
-    std::size_t next_ = 0;
+    std::optional<Future<Endpoints>> resolving_;
+    std::uint64_t resolved_callback_ = 0;
+    std::optional<net::ConnectAttempts> attempts_;  // once resolved
     net::Socket socket_;
     std::unique_ptr<FdCallbackRegistration> watch_;
 };
 
-Future<net::Socket> connect_async(EventLoop& loop, std::vector<net::Endpoint> endpoints) {
+Future<net::Socket> connect_async(EventLoop& loop, const net::Address& address) {
     Future<net::Socket> future(loop);
-    auto connector = std::make_unique<Connector>(loop, std::move(endpoints), future.weak());
+    auto connector = std::make_unique<Connector>(loop, future.weak());
     auto& started = *connector;
     future.set_producer(std::move(connector));
-    started.connect_next(std::make_error_code(std::errc::address_not_available));
+    started.resolve(address);
     return future;
 }
 
@@ -220,16 +261,9 @@ void read_next(const std::shared_ptr<PoemFetch>& fetch) {
 
 /// The whole download: a future that completes when the poem has ended (or failed).
 Future<void> fetch_poem(const std::shared_ptr<PoemFetch>& fetch) {
-    std::error_code ec;
-    auto endpoints = net::resolve(fetch->recorder.download().address, ec);
-    if (ec) {
-        Future<void> failed(fetch->loop);
-        failed.set_exception(std::make_exception_ptr(std::system_error(ec, "resolve")));
-        return failed;
-    }
-    fetch->timer.start();
+    fetch->timer.start();  // the limits count the lookup too: cancelling the chain abandons it
     // then() on a temporary takes the value: the continuation gets the socket itself.
-    return connect_async(fetch->loop, std::move(endpoints)).then([fetch](net::Socket socket) {
+    return connect_async(fetch->loop, fetch->recorder.download().address).then([fetch](net::Socket socket) {
         fetch->socket = std::move(socket);
         fetch->recorder.connected();
         fetch->timer.touch();

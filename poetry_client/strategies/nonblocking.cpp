@@ -4,6 +4,7 @@
 #include <array>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/socket.hpp"
 #include "strategy.hpp"
 
@@ -41,25 +42,27 @@ DownloadResult fetch_polling(const Download& download, const DownloadLimits& lim
         return recorder.take_result();
     }
     std::error_code ec;
-    const auto endpoints = net::resolve(download.address, ec);
+    // A blocking lookup, like every other step of this strategy.
+    net::ConnectAttempts attempts(download.address, net::resolve(download.address, ec));
     if (ec) {
         recorder.fail(failure_reason("resolve", ec));
         return recorder.take_result();
     }
     net::Socket socket;
     std::optional<std::string> why;
-    for (const auto& endpoint : endpoints) {
-        socket = connect_polling(endpoint, limits, recorder.started(), interruption, why, ec);
+    while (const net::Endpoint* endpoint = attempts.next()) {
+        socket = connect_polling(*endpoint, limits, recorder.started(), interruption, why, ec);
         if (socket || why || interrupted()) {
             break;
         }
+        attempts.failed(ec);
     }
     if (!socket && interrupted()) {
         recorder.interrupt();
         return recorder.take_result();
     }
     if (!socket) {
-        recorder.fail(why ? *why : failure_reason("connect", ec));
+        recorder.fail(why ? *why : failure_reason("connect", attempts.error()));
         return recorder.take_result();
     }
     recorder.connected();

@@ -2,7 +2,10 @@
 
 #include <sys/socket.h>
 
+#include "poetry/coro/create_task.hpp"
 #include "poetry/detail/syscall.hpp"
+#include "poetry/loop/resolver.hpp"
+#include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/errors.hpp"
 
 namespace poetry {
@@ -60,21 +63,22 @@ Task<net::Socket> connect(EventLoop& loop, net::Endpoint endpoint) {
         co_await writable(loop, socket.fd());
         ec = socket.connect_error();
     }
-    net::throw_if_error(ec, "connect to " + endpoint.to_string());
+    if (ec) {
+        throw net::connect_error(endpoint, ec);
+    }
     co_return socket;
 }
 
 Task<net::Socket> connect(EventLoop& loop, net::Address address) {
-    const auto endpoints = net::resolve(address);
-    std::error_code last_error;
-    for (const auto& endpoint : endpoints) {
+    net::ConnectAttempts attempts(address, co_await resolve(loop, address));
+    while (const net::Endpoint* endpoint = attempts.next()) {
         try {
-            co_return co_await connect(loop, endpoint);
+            co_return co_await connect(loop, *endpoint);
         } catch (const std::system_error& e) {
-            last_error = e.code();
+            attempts.failed(e.code());
         }
     }
-    throw std::system_error(last_error, "connect to " + address.to_string());
+    throw attempts.exception();
 }
 
 }  // namespace poetry

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include "poetry/loop/mailbox.hpp"
+#include "poetry/loop/resolver.hpp"
+
 namespace poetry {
 namespace {
 
@@ -37,8 +40,10 @@ struct EventLoop::RunningGuard {
             throw std::logic_error("event loop is already running");
         }
         loop_.running_ = true;
+        loop_.running_thread_.store(std::this_thread::get_id(), std::memory_order_release);
     }
     ~RunningGuard() {
+        loop_.running_thread_.store(std::thread::id(), std::memory_order_release);
         loop_.running_ = false;
         loop_.stopping_ = false;
     }
@@ -57,10 +62,23 @@ EventLoop::EventLoop(std::unique_ptr<Selector> selector, ClockFunction clock)
 }
 
 EventLoop::~EventLoop() {
+    // Resolutions first: those not started are cancelled (their done-callbacks are scheduled, and
+    // destroyed below with the rest); threads inside getaddrinfo are not waited for (resolver.hpp).
+    resolver_.reset();
+    // Then the mailbox: threads that post from now on find it closed (their callbacks are dropped on
+    // their side), and what was posted but never ran is destroyed below, on this thread.
+    std::vector<Callback> posted;
+    if (mailbox_) {
+        open_mailbox_.store(nullptr, std::memory_order_release);
+        selector_->unregister_fd(mailbox_->fd());
+        posted = mailbox_->close();
+        mailbox_.reset();
+    }
     // Objects kept alive and pending callbacks may own tasks whose awaitables unregister from this loop
     // as they are destroyed: destroy them now, while every member is still whole. Destroying them may
     // schedule more, so repeat until nothing is left.
-    while (!at_destruction_.empty() || !kept_alive_.empty() || !ready_.empty() || !timers_.empty()) {
+    while (!at_destruction_.empty() || !kept_alive_.empty() || !ready_.empty() || !timers_.empty() ||
+           !posted.empty()) {
         // One at a time from the live map: a callback may destroy the owner of another one, which
         // then cancels it.
         while (!at_destruction_.empty()) {
@@ -80,6 +98,7 @@ EventLoop::~EventLoop() {
         kept.clear();
         ready.clear();
         timers.clear();
+        posted.clear();  // the mailbox is closed: nothing adds to it
     }
 }
 
@@ -121,6 +140,44 @@ Handle EventLoop::call_soon(Callback callback) {
     auto state = std::make_shared<detail::HandleState>(std::move(callback));
     ready_.push_back(state);
     return Handle(std::move(state));
+}
+
+void EventLoop::call_soon_threadsafe(Callback callback) {
+    Mailbox* open = open_mailbox_.load(std::memory_order_acquire);
+    if (open == nullptr) {
+        const std::thread::id runner = running_thread_.load(std::memory_order_acquire);
+        if (runner != std::thread::id() && runner != std::this_thread::get_id()) {
+            throw std::logic_error(
+                "call_soon_threadsafe from another thread before the loop's mailbox is open: open it "
+                "on the loop's thread first (EventLoop::mailbox())");
+        }
+        open = mailbox().get();
+    }
+    open->post(std::move(callback));
+}
+
+std::shared_ptr<Mailbox> EventLoop::mailbox() {
+    if (!mailbox_) {
+        auto opened = std::make_shared<Mailbox>(Mailbox::Key{});
+        // The key's data tells run_once that this fd is the mailbox, not a reader (see there).
+        selector_->register_fd(opened->fd(), EventMask::read, opened.get());
+        mailbox_ = std::move(opened);
+        open_mailbox_.store(mailbox_.get(), std::memory_order_release);
+    }
+    return mailbox_;
+}
+
+Resolver& EventLoop::resolver() {
+    if (!resolver_) {
+        resolver_ = std::make_unique<Resolver>(*this);
+    }
+    return *resolver_;
+}
+
+void EventLoop::take_posted() {
+    for (Callback& callback : mailbox_->take()) {
+        ready_.push_back(std::make_shared<detail::HandleState>(std::move(callback)));
+    }
 }
 
 TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
@@ -247,6 +304,10 @@ void EventLoop::run_once() {
     drop_cancelled_timers();
 
     for (const SelectorEvent& event : selector_->select(next_timeout())) {
+        if (mailbox_ && event.key.data == mailbox_.get()) {
+            take_posted();  // they run in this pass, in the order they were posted
+            continue;
+        }
         // The key's data is the FdCallbacks entry: it exists, because nothing ran since select().
         const auto& entry = *static_cast<const FdCallbacks*>(event.key.data);
         if (has(event.events, EventMask::read) && entry.reader) {

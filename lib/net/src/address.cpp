@@ -95,6 +95,13 @@ Endpoint::Endpoint(const sockaddr* addr, socklen_t size) {
 }
 
 Endpoint Endpoint::numeric(std::string_view host, std::uint16_t port) {
+    if (auto endpoint = try_numeric(host, port)) {
+        return *endpoint;
+    }
+    throw std::invalid_argument("\"" + std::string(host) + "\" is not a numeric IPv4 or IPv6 address");
+}
+
+std::optional<Endpoint> Endpoint::try_numeric(std::string_view host, std::uint16_t port) {
     const std::string host_string(host);
     sockaddr_in v4{};
     if (::inet_pton(AF_INET, host_string.c_str(), &v4.sin_addr) == 1) {
@@ -108,7 +115,7 @@ Endpoint Endpoint::numeric(std::string_view host, std::uint16_t port) {
         v6.sin6_port = htons(port);
         return Endpoint(reinterpret_cast<const sockaddr*>(&v6), sizeof(v6));
     }
-    throw std::invalid_argument("\"" + host_string + "\" is not a numeric IPv4 or IPv6 address");
+    return std::nullopt;
 }
 
 std::uint16_t Endpoint::port() const noexcept {
@@ -170,8 +177,14 @@ std::vector<Endpoint> resolve(const Address& address, std::error_code& ec) {
 std::vector<Endpoint> resolve(const Address& address) {
     std::error_code ec;
     auto endpoints = resolve(address, ec);
-    throw_if_error(ec, "resolve " + address.to_string());
+    if (ec) {
+        throw resolve_error(address, ec);
+    }
     return endpoints;
+}
+
+std::system_error resolve_error(const Address& address, const std::error_code& ec) {
+    return std::system_error(ec, "resolve " + address.to_string());
 }
 
 }  // namespace poetry::net

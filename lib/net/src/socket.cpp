@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/errors.hpp"
 
 namespace poetry::net {
@@ -248,20 +249,27 @@ bool continue_connect(const Socket& socket, std::error_code& ec) noexcept {
 }
 
 Socket connect(const Address& address, std::error_code& ec) {
-    const auto endpoints = resolve(address, ec);
-    for (const auto& endpoint : endpoints) {
-        Socket socket = connect(endpoint, ec);
+    ConnectAttempts attempts(address, resolve(address, ec));
+    if (ec) {
+        return {};
+    }
+    while (const Endpoint* endpoint = attempts.next()) {
+        Socket socket = connect(*endpoint, ec);
         if (!ec) {
             return socket;
         }
+        attempts.failed(ec);
     }
+    ec = attempts.error();
     return {};
 }
 
 Socket connect(const Address& address) {
     std::error_code ec;
     Socket socket = connect(address, ec);
-    throw_if_error(ec, "connect to " + address.to_string());
+    if (ec) {
+        throw connect_error(address, ec);  // a failed resolve too: the peer is what the caller asked for
+    }
     return socket;
 }
 

@@ -225,8 +225,10 @@ inline AcceptAwaiter accept(EventLoop& loop, net::Socket& listener, net::Endpoin
 /// @throws std::system_error "connect to 127.0.0.1:8000: Connection refused".
 Task<net::Socket> connect(EventLoop& loop, net::Endpoint endpoint);
 
-/// Resolves `address` (getaddrinfo; numeric hosts never block) and connects to the first endpoint
-/// that accepts. @throws std::system_error "connect to HOST:PORT: <reason of the last failure>".
+/// Resolves `address` without blocking the loop (numeric hosts inline, names on the loop's resolver
+/// threads: resolver.hpp) and connects to the first endpoint that accepts (net::ConnectAttempts).
+/// @throws std::system_error "resolve HOST:PORT: <reason>" if the name is unknown, else
+///         "connect to HOST:PORT: <reason of the last failure>".
 Task<net::Socket> connect(EventLoop& loop, net::Address address);
 
 }  // namespace poetry

@@ -1,16 +1,19 @@
 // The callback layer's event loop (asyncio's BaseEventLoop + selector_events): a Selector for fd
 // readiness, a heap of timers, and a FIFO of ready callbacks. Single-threaded: every method is called
-// from the thread that runs the loop. There is no global loop; whoever needs one is given one.
+// from the thread that runs the loop, except call_soon_threadsafe (and the Mailbox behind it), the one
+// way in for other threads. There is no global loop; whoever needs one is given one.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -19,6 +22,9 @@
 #include "poetry/selectors/selector.hpp"
 
 namespace poetry {
+
+class Mailbox;   // mailbox.hpp
+class Resolver;  // resolver.hpp
 
 /// What went wrong in a callback, for the loop's exception handler.
 struct ExceptionContext {
@@ -40,6 +46,25 @@ public:
 
     /// Runs `callback` on the next iteration, after the callbacks already scheduled (FIFO).
     Handle call_soon(Callback callback);
+
+    /// Any thread: runs `callback` on the loop's thread in a later iteration, after the callbacks
+    /// posted before it (FIFO), and wakes the loop if it is waiting in select. The loop must exist until
+    /// this returns; a thread that may outlive it posts to mailbox() instead. Called first on the
+    /// loop's thread (or before the loop runs), it opens the mailbox; another thread cannot, because
+    /// opening registers an fd with the selector, which the loop's thread may be waiting in.
+    /// @throws std::logic_error from another thread while run_forever() runs and the mailbox is not
+    ///         open (a loop driven by run_once() alone cannot tell); what mailbox() throws when it opens it.
+    void call_soon_threadsafe(Callback callback);
+    /// The loop's thread: the loop's Mailbox, opened at the first call, so that a loop that never
+    /// hears from another thread has no fd for it. Its eventfd is registered with the selector (one key
+    /// more in selector().size() from then on). The loop closes it in its destructor.
+    /// @throws std::system_error if the fd cannot be made; what the selector throws for it (select:
+    ///         an fd at or above FD_SETSIZE). Then nothing is open, and a later call tries again.
+    std::shared_ptr<Mailbox> mailbox();
+
+    /// The loop's resolver (resolver.hpp), made at the first call: a loop that never resolves a host
+    /// name starts no thread for it.
+    Resolver& resolver();
 
     /// Runs `callback` once `delay` has passed (rounded up to the clock's tick; a delay too long for
     /// the clock, such as hours::max(), means never).
@@ -129,6 +154,7 @@ private:
     Selector::Timeout next_timeout() const;
     void run_handle(detail::HandleState& handle) noexcept;
     void run_callback(const Callback& callback) noexcept;
+    void take_posted();
     detail::TimerHeap& timer_heap() noexcept { return timer_heap_; }
 
     std::unique_ptr<Selector> selector_;
@@ -148,6 +174,13 @@ private:
     std::uint64_t next_keep_id_ = 1;
     bool running_ = false;
     bool stopping_ = false;
+    // The loop's side of the mailbox, and what other threads read of it: whether it is open (null
+    // until then, and again once the destructor closes it) and which thread runs the loop (none while
+    // it does not run), to refuse a first call_soon_threadsafe that could not safely open it.
+    std::shared_ptr<Mailbox> mailbox_;
+    std::atomic<Mailbox*> open_mailbox_{nullptr};
+    std::atomic<std::thread::id> running_thread_{};
+    std::unique_ptr<Resolver> resolver_;
 };
 
 template <class FutureLike>

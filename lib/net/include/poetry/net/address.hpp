@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -48,6 +49,9 @@ public:
 
     /// An endpoint from a numeric IPv4/IPv6 host; @throws std::invalid_argument if `host` is not numeric.
     static Endpoint numeric(std::string_view host, std::uint16_t port);
+    /// The same, or nullopt for a host that is not numeric (a name to look up): the test that lets a
+    /// resolver skip getaddrinfo, which would only parse it, but might first block on the network.
+    static std::optional<Endpoint> try_numeric(std::string_view host, std::uint16_t port);
 
     [[nodiscard]] const sockaddr* data() const noexcept {
         return reinterpret_cast<const sockaddr*>(&storage_);
@@ -69,7 +73,11 @@ private:
 /// Errors use resolver_category(); on error the result is empty.
 std::vector<Endpoint> resolve(const Address& address, std::error_code& ec);
 
-/// @throws std::system_error "resolve HOST:PORT: <reason>".
+/// @throws std::system_error "resolve HOST:PORT: <reason>" (resolve_error).
 std::vector<Endpoint> resolve(const Address& address);
+
+/// std::system_error "resolve HOST:PORT: <reason>": how a failed resolve of `address` is thrown, by
+/// resolve() here and by the loop's resolver alike.
+std::system_error resolve_error(const Address& address, const std::error_code& ec);
 
 }  // namespace poetry::net

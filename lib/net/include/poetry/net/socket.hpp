@@ -101,7 +101,8 @@ Socket connect(const Endpoint& endpoint, std::chrono::milliseconds timeout, std:
 /// true once it is made (ec clear) or has failed (ec holds why, as connect_error() tells it).
 bool continue_connect(const Socket& socket, std::error_code& ec) noexcept;
 
-/// Blocking connect to `address`: resolves it and tries each endpoint in turn; the error is the last one.
+/// Blocking connect to `address`: resolves it (blocking: getaddrinfo) and tries each endpoint in turn,
+/// the ConnectAttempts way (connect_attempts.hpp); the error is the last one.
 Socket connect(const Address& address, std::error_code& ec);
 /// @throws std::system_error "connect to 127.0.0.1:8000: Connection refused".
 Socket connect(const Address& address);
