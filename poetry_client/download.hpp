@@ -12,14 +12,13 @@
 #include <string_view>
 #include <system_error>
 
+#include "poetry/loop/clock.hpp"
 #include "poetry/net/address.hpp"
 
 namespace poetry::client {
 
-/// A monotonic clock shared by every process on the machine (CLOCK_MONOTONIC), so that times taken
-/// in the processes strategy's children compare with the parent's.
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
+// Clock and TimePoint are the library's (poetry/loop/clock.hpp): CLOCK_MONOTONIC, one clock for every
+// process on the machine, so the processes strategy's children's times compare with the parent's.
 using Seconds = std::chrono::duration<double>;
 
 struct Download {

@@ -13,6 +13,7 @@
 #include "faults.hpp"
 #include "options.hpp"
 #include "poem.hpp"
+#include "poetry/loop/clock.hpp"
 #include "poetry/net/address.hpp"
 #include "poetry/net/socket.hpp"
 
@@ -40,7 +41,7 @@ struct Listener {
     }
     /// The chunks of a connection with `connection` faults that started at `start`.
     [[nodiscard]] ChunkSchedule schedule(const ConnectionFaults& connection,
-                                         std::chrono::steady_clock::time_point start) const noexcept {
+                                         TimePoint start) const noexcept {
         return ChunkSchedule(poem->size(), num_bytes, delay, connection, start);
     }
 };

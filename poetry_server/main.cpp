@@ -7,6 +7,7 @@
 
 #include "listener.hpp"
 #include "options.hpp"
+#include "poetry/loop/clock.hpp"
 #include "poetry/net/fd_limit.hpp"
 #include "ports_file.hpp"
 #include "serve.hpp"
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
         log.ready(listeners);
         server::ServerStats stats;
         server::ServeContext context{listeners, options->max_clients, stats, log, stop, options->threads};
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = poetry::Clock::now();
         switch (options->mode) {
             case server::Mode::async:
                 server::serve_async(context);
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
         const bool faults =
             std::any_of(listeners.begin(), listeners.end(),
                         [](const server::Listener& listener) { return listener.faults.any(); });
-        log.summary(stats, std::chrono::steady_clock::now() - start, faults);
+        log.summary(stats, poetry::Clock::now() - start, faults);
         return 0;
     } catch (const server::UsageError& e) {
         std::cerr << "poetry_server: " << e.what() << "; try --help\n";

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/loop/clock.hpp"
 #include "serve.hpp"
 
 namespace poetry::server {
@@ -22,7 +23,6 @@ namespace {
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
 
 // asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
@@ -54,8 +54,8 @@ bool lost_one_connection(const std::error_code& ec) {
 /// server's CPU at 2,000 clients. On a millisecond grid, the chunks due within one millisecond leave
 /// on one wake-up, as they do on our own loop, whose epoll_wait counts in milliseconds; no chunk leaves
 /// early, and the lateness reported is still against the true due time.
-Clock::time_point on_wake_grid(Clock::time_point due) {
-    return Clock::time_point(std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()));
+TimePoint on_wake_grid(TimePoint due) {
+    return TimePoint(std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()));
 }
 
 std::string peer_of(const tcp::socket& socket) {
