@@ -336,9 +336,9 @@ BOOST_DATA_TEST_CASE(a_reset_mid_poem_keeps_the_bytes_received_and_says_why, dat
     RecordingObserver observer;
     // The reset comes once the strategy has reported the bytes as a chunk: it must keep them.
     Script script{"half a poem", 0, 0ms, Ending::reset, [&seen = observer.chunks_seen()](const std::stop_token& stop) {
-                      const auto deadline = std::chrono::steady_clock::now() + 10s;
+                      const auto deadline = poetry::Clock::now() + 10s;
                       while (seen == 0 && !stop.stop_requested() &&
-                             std::chrono::steady_clock::now() < deadline) {
+                             poetry::Clock::now() < deadline) {
                           std::this_thread::sleep_for(1ms);
                       }
                   }};
