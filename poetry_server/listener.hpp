@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,13 +15,14 @@
 #include "poetry/loop/clock.hpp"
 #include "poetry/net/address.hpp"
 #include "poetry/net/socket.hpp"
+#include "program_errors.hpp"
 
 namespace poetry::server {
 
-/// A listener could not be set up: what() is one line naming the address.
-class StartupError : public std::runtime_error {
+/// A listener could not be set up: what() is one line naming the address (exit status 2).
+class StartupError : public cli::InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using cli::InputError::InputError;
 };
 
 struct Listener {
