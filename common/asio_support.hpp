@@ -1,6 +1,6 @@
 // What the programs' asio code shares (the client's asio strategy and the server's --mode async): the
 // asio 1.22 spelling of an await that returns its error instead of throwing, a copy of an fd for asio
-// to own, asio's errno codes made comparable, and the one line for an exception that ended a coroutine.
+// to own, and asio's errno codes made comparable.
 #pragma once
 
 #include <unistd.h>
@@ -9,11 +9,8 @@
 #include <asio/experimental/as_tuple.hpp>
 
 #include <cerrno>
-#include <exception>
 #include <string>
 #include <system_error>
-
-#include "describe_exception.hpp"
 
 namespace poetry::asio_support {
 
@@ -41,12 +38,6 @@ inline std::error_code errno_code(const std::error_code& ec) noexcept {
         return {ec.value(), std::system_category()};
     }
     return ec;
-}
-
-/// "unexpected error: <what>": the one line for an exception that ended a co_spawned coroutine, for its
-/// completion handler, which must let nothing escape (that would end io_context::run()).
-inline std::string unexpected_error(const std::exception_ptr& error) {
-    return "unexpected error: " + describe_exception(error);
 }
 
 }  // namespace poetry::asio_support

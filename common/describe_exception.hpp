@@ -19,4 +19,11 @@ inline std::string describe_exception(const std::exception_ptr& error) {
     }
 }
 
+/// "unexpected error: <what>": the one line for an exception that ended a coroutine (an asio co_spawn,
+/// a Task on the loop) where none was expected, for a completion handler or done-callback that must let
+/// nothing escape.
+inline std::string unexpected_error(const std::exception_ptr& error) {
+    return "unexpected error: " + describe_exception(error);
+}
+
 }  // namespace poetry

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "asio_support.hpp"
+#include "describe_exception.hpp"
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/clock.hpp"
 #include "poetry/net/errors.hpp"
@@ -79,7 +80,8 @@ private:
     void spawn(Awaitable&& work) {
         asio::co_spawn(io_, std::forward<Awaitable>(work), [this](const std::exception_ptr& error) {
             if (error) {
-                context_.log.error(asio_support::unexpected_error(error));
+                // Nothing may leave this handler: an exception here would end io_.run().
+                context_.log.error(unexpected_error(error));
             }
         });
     }

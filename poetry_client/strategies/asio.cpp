@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "asio_support.hpp"
+#include "describe_exception.hpp"
 #include "limits.hpp"
 #include "strategy.hpp"
 
@@ -22,7 +23,6 @@ namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
-using asio_support::unexpected_error;
 using asio_support::use_tuple;
 using namespace asio::experimental::awaitable_operators;
 
