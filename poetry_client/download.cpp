@@ -104,16 +104,6 @@ std::string inactivity_message(Seconds timeout) {
     return text;
 }
 
-std::string describe_exception(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown error";
-    }
-}
-
 std::string failure_reason(std::string_view operation, const std::error_code& error) {
     return std::string(operation) + ": " + error.message();
 }

@@ -5,21 +5,20 @@
 
 #include <chrono>
 #include <cstddef>
-#include <exception>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 
+#include "describe_exception.hpp"  // what the strategies make of an exception that ends a download
+#include "poetry/loop/clock.hpp"
 #include "poetry/net/address.hpp"
 
 namespace poetry::client {
 
-/// A monotonic clock shared by every process on the machine (CLOCK_MONOTONIC), so that times taken
-/// in the processes strategy's children compare with the parent's.
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
+// Clock and TimePoint are the library's (poetry/loop/clock.hpp): CLOCK_MONOTONIC, one clock for every
+// process on the machine, so the processes strategy's children's times compare with the parent's.
 using Seconds = std::chrono::duration<double>;
 
 struct Download {
@@ -103,10 +102,6 @@ private:
 
 /// "no data for 2.50 s": the reason a download fails on --timeout.
 std::string inactivity_message(Seconds timeout);
-
-/// What an exception says (what()), as one line for a result; "unknown error" for one that is not a
-/// std::exception, which must not escape a loop callback and leave its download unfinished.
-std::string describe_exception(const std::exception_ptr& error);
 
 /// "connect: Connection refused": a failed operation as one line.
 std::string failure_reason(std::string_view operation, const std::error_code& error);

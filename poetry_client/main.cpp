@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chunk_log.hpp"
+#include "exit_status.hpp"
 #include "fd_budget.hpp"
 #include "options.hpp"
 #include "reporters/json_report.hpp"
@@ -25,6 +26,7 @@
 #include "run.hpp"
 #include "targets.hpp"
 
+namespace cli = poetry::cli;
 namespace client = poetry::client;
 
 namespace {
@@ -45,7 +47,7 @@ std::vector<const client::StrategyInfo*> chosen_strategies(const std::string& na
 }
 
 /// Everything that would make a run fail for a reason known in advance, all named in one message
-/// (so that fixing one does not merely reveal the next). @throws UsageError.
+/// (so that fixing one does not merely reveal the next). @throws cli::UsageError.
 void check_feasible(const client::ClientOptions& options,
                     const std::vector<const client::StrategyInfo*>& chosen, std::size_t downloads) {
     std::string problems;
@@ -68,7 +70,7 @@ void check_feasible(const client::ClientOptions& options,
             "): use --workers N");
     }
     if (!problems.empty()) {
-        throw client::UsageError(problems);
+        throw cli::UsageError(problems);
     }
 }
 
@@ -88,11 +90,11 @@ std::vector<client::Target> collect_targets(const client::ClientOptions& options
 }
 
 /// Opens --timeline's SVG file before any download, so that a path that cannot be written is refused at
-/// once, not after a long run. @throws InputError naming it.
+/// once, not after a long run. @throws cli::InputError naming it.
 std::ofstream open_timeline(const std::string& path) {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     if (!file) {
-        throw client::InputError("--timeline " + path + ": cannot write it: " + std::strerror(errno));
+        throw cli::InputError("--timeline " + path + ": cannot write it: " + std::strerror(errno));
     }
     return file;
 }
@@ -140,96 +142,91 @@ void write_results(const client::ClientOptions& options, std::span<const client:
     }
 }
 
+/// The program, from the command line to the exit status: 0 every poem whole, 1 a download failed,
+/// 128 + N stopped by signal N. What it throws, main() reports through exit_status_of: a UsageError or
+/// an InputError is 2; an OutputError (a result that could not be written), like a failed download, 1.
+int run(int argc, char** argv) {
+    const auto options = client::parse_options(argc, argv, std::cout);
+    if (!options) {
+        return 0;
+    }
+    const auto targets = collect_targets(*options);
+    const auto downloads = client::make_downloads(targets, options->connections);
+    const auto chosen = chosen_strategies(options->strategy);
+    check_feasible(*options, chosen, downloads.size());
+    // Every output is checked before the first download: a long run never ends in "cannot write".
+    client::check_stdout_open();
+    if (options->output_dir) {
+        client::check_output_dir(*options->output_dir);
+    }
+    std::ofstream timeline_file;
+    const bool timeline_svg = options->timeline && !options->timeline_on_stdout();
+    if (timeline_svg) {
+        timeline_file = open_timeline(*options->timeline);
+    }
+    if (auto warning = client::make_room_for(downloads.size())) {
+        std::cerr << "poetry_client: " << *warning << '\n';
+    }
+
+    // Ctrl-C or SIGTERM during the downloads stops them, keeps what they have, and reports it all
+    // as usual; the exit status then says which signal (128 + N). A second one ends it at once.
+    // A stdout that can no longer be written (the reader of a pipe has gone) stops them too.
+    client::Interruption interruption;
+    const client::InterruptOnSignals interrupt_on_signals(interruption);
+    client::StrategySettings settings = options->settings;
+    settings.interruption = &interruption;
+
+    const bool several = chosen.size() > 1;
+    client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json,
+                                      [&interruption] { interruption.request(0); });
+    // Chunk times only when asked: they cost memory with every chunk, and the runs measure their memory.
+    std::optional<client::ChunkLog> chunk_log;
+    if (options->records_chunks()) {
+        chunk_log.emplace(progress);
+    }
+    client::DownloadObserver& observer =
+        chunk_log ? static_cast<client::DownloadObserver&>(*chunk_log) : progress;
+    std::vector<client::RunReport> reports;
+    std::vector<client::RunLog> logs;
+    for (const auto* strategy : chosen) {
+        if (several && !options->json) {
+            std::cout << "== " << strategy->name << " ==" << std::endl;
+        }
+        if (chunk_log) {
+            chunk_log->start_run(downloads);
+        }
+        reports.push_back(client::run_strategy(*strategy, downloads, settings, observer));
+        if (chunk_log) {
+            logs.push_back(chunk_log->take_run());
+        }
+        if (options->print && reports.size() == 1) {
+            // The first run's poems, before its summary line (poems on stdout, headers on stderr).
+            client::print_poems(std::cout, std::cerr, reports.back().results, downloads);
+        }
+        if (!options->json) {
+            std::cout << client::summary_line(reports.back()) << std::endl;
+        }
+        if (interruption.requested()) {
+            break;  // the strategies after it do not start
+        }
+    }
+
+    const client::IdentityCheck identity = client::check_identity(reports);
+    bool ok = std::all_of(reports.begin(), reports.end(), [](const auto& r) { return r.all_complete(); }) &&
+              (!several || identity.identical());
+    write_results(*options, downloads, reports, logs, identity, several, progress.out_error());
+    if (timeline_svg) {
+        write_timeline(timeline_file, *options->timeline, reports, logs);
+    }
+    if (interruption.requested() && interruption.signal() != 0) {
+        return 128 + interruption.signal();
+    }
+    return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);  // a server that goes away must be an error code, not a dead client
-    try {
-        const auto options = client::parse_options(argc, argv, std::cout);
-        if (!options) {
-            return 0;
-        }
-        const auto targets = collect_targets(*options);
-        const auto downloads = client::make_downloads(targets, options->connections);
-        const auto chosen = chosen_strategies(options->strategy);
-        check_feasible(*options, chosen, downloads.size());
-        // Every output is checked before the first download: a long run never ends in "cannot write".
-        client::check_stdout_open();
-        if (options->output_dir) {
-            client::check_output_dir(*options->output_dir);
-        }
-        std::ofstream timeline_file;
-        const bool timeline_svg = options->timeline && !options->timeline_on_stdout();
-        if (timeline_svg) {
-            timeline_file = open_timeline(*options->timeline);
-        }
-        if (auto warning = client::make_room_for(downloads.size())) {
-            std::cerr << "poetry_client: " << *warning << '\n';
-        }
-
-        // Ctrl-C or SIGTERM during the downloads stops them, keeps what they have, and reports it all
-        // as usual; the exit status then says which signal (128 + N). A second one ends it at once.
-        // A stdout that can no longer be written (the reader of a pipe has gone) stops them too.
-        client::Interruption interruption;
-        const client::InterruptOnSignals interrupt_on_signals(interruption);
-        client::StrategySettings settings = options->settings;
-        settings.interruption = &interruption;
-
-        const bool several = chosen.size() > 1;
-        client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json,
-                                          [&interruption] { interruption.request(0); });
-        // Chunk times only when asked: they cost memory with every chunk, and the runs measure their memory.
-        std::optional<client::ChunkLog> chunk_log;
-        if (options->records_chunks()) {
-            chunk_log.emplace(progress);
-        }
-        client::DownloadObserver& observer =
-            chunk_log ? static_cast<client::DownloadObserver&>(*chunk_log) : progress;
-        std::vector<client::RunReport> reports;
-        std::vector<client::RunLog> logs;
-        for (const auto* strategy : chosen) {
-            if (several && !options->json) {
-                std::cout << "== " << strategy->name << " ==" << std::endl;
-            }
-            if (chunk_log) {
-                chunk_log->start_run(downloads);
-            }
-            reports.push_back(client::run_strategy(*strategy, downloads, settings, observer));
-            if (chunk_log) {
-                logs.push_back(chunk_log->take_run());
-            }
-            if (options->print && reports.size() == 1) {
-                // The first run's poems, before its summary line (poems on stdout, headers on stderr).
-                client::print_poems(std::cout, std::cerr, reports.back().results, downloads);
-            }
-            if (!options->json) {
-                std::cout << client::summary_line(reports.back()) << std::endl;
-            }
-            if (interruption.requested()) {
-                break;  // the strategies after it do not start
-            }
-        }
-
-        const client::IdentityCheck identity = client::check_identity(reports);
-        bool ok = std::all_of(reports.begin(), reports.end(), [](const auto& r) { return r.all_complete(); }) &&
-                  (!several || identity.identical());
-        write_results(*options, downloads, reports, logs, identity, several, progress.out_error());
-        if (timeline_svg) {
-            write_timeline(timeline_file, *options->timeline, reports, logs);
-        }
-        if (interruption.requested() && interruption.signal() != 0) {
-            return 128 + interruption.signal();
-        }
-        return ok ? 0 : 1;
-    } catch (const client::UsageError& e) {
-        std::cerr << "poetry_client: " << e.what() << "; try --help\n";
-        return 2;
-    } catch (const client::InputError& e) {
-        std::cerr << "poetry_client: " << e.what() << '\n';
-        return 2;
-    } catch (const std::exception& e) {
-        // OutputError among them: a result that could not be written, like a failed download, is 1.
-        std::cerr << "poetry_client: " << e.what() << '\n';
-        return 1;
-    }
+    return cli::exit_status_of("poetry_client", [&] { return run(argc, argv); });
 }

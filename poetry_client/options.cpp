@@ -1,7 +1,5 @@
 #include "options.hpp"
 
-#include <charconv>
-#include <cmath>
 #include <ostream>
 
 #include "command_line.hpp"
@@ -9,14 +7,14 @@
 namespace poetry::client {
 namespace {
 
-constexpr const char* description =
+constexpr std::string_view description =
     "Downloads one poem from each ADDRESS (PORT, HOST:PORT or [IPv6]:PORT; the host\n"
     "defaults to 127.0.0.1) with the chosen strategy, and reports what it got and\n"
     "what it cost. A poem ends when the server closes the connection. Only with\n"
     "--ports-file, which carries each poem's size, is a poem cut short by a clean\n"
     "close reported as partial; otherwise it looks like a short poem.\n";
 
-constexpr const char* epilogue =
+constexpr std::string_view epilogue =
     "Exit status: 0 when every poem arrived whole; 1 when a download failed or a\n"
     "result could not be written; 2 for bad usage or input (one line on stderr,\n"
     "before any download); 128+N when stopped by signal N.\n"
@@ -50,10 +48,10 @@ std::string strategy_list() {
     return names + "all";
 }
 
+constexpr cli::ProgramText program{"poetry_client", POETRY_VERSION, description, "ADDRESS...", epilogue};
+
 cxxopts::Options make_parser() {
-    cxxopts::Options parser("poetry_client", description);
-    parser.set_width(80);
-    parser.positional_help("ADDRESS...");
+    cxxopts::Options parser = cli::make_parser(program);
     // clang-format off
     parser.add_options()
         ("strategy", "How to download: " + strategy_list(),
@@ -81,66 +79,44 @@ cxxopts::Options make_parser() {
         ("timeline", "Draw each download's connect, chunks and end over time: an SVG file, or - for text",
          cxxopts::value<std::string>(), "FILE")
         ("q,quiet", "No progress lines: only the summary (and errors)")
-        ("h,help", "Show this help")
-        ("version", "Show the version")
         ("addresses", "Server addresses", cxxopts::value<std::vector<std::string>>());
     // clang-format on
+    cli::add_help_and_version(parser);
     parser.parse_positional({"addresses"});
     return parser;
 }
 
+/// --connections and --workers: a whole number of at least 1.
 std::size_t parse_count(const std::string& text, std::size_t max, const std::string& flag) {
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < 1 ||
-        value > max) {
-        throw UsageError(flag + ": \"" + text + "\" is not a whole number from 1 to " + std::to_string(max));
-    }
-    return value;
+    return cli::parse_whole<std::size_t>(text, 1, max, flag);
 }
 
 Seconds parse_seconds(const std::string& text, const std::string& flag) {
-    double value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
-        value <= 0 || value > 86400) {
-        throw UsageError(flag + ": \"" + text + "\" is not a number of seconds above 0 and up to 86400");
+    const std::optional<double> value = cli::to_number<double>(text);
+    if (!value || *value <= 0 || *value > 86400) {
+        throw cli::UsageError(flag + ": \"" + text + "\" is not a number of seconds above 0 and up to 86400");
     }
-    return Seconds(value);
+    return Seconds(*value);
 }
 
 }  // namespace
 
-std::string usage() {
-    auto parser = make_parser();
-    return cli::help_text(parser, epilogue);
-}
-
 std::optional<ClientOptions> parse_options(int argc, const char* const* argv, std::ostream& out) {
     auto parser = make_parser();
-    cxxopts::ParseResult parsed;
-    try {
-        parsed = parser.parse(argc, argv);
-    } catch (const cxxopts::exceptions::exception& e) {
-        throw UsageError(cli::plain_quotes(e.what()));
-    }
-    if (parsed.count("help") != 0) {
-        out << cli::help_text(parser, epilogue);
+    const auto answered = cli::parse_or_answer(parser, program, argc, argv, out);
+    if (!answered) {
         return std::nullopt;
     }
-    if (parsed.count("version") != 0) {
-        out << "poetry_client " << POETRY_VERSION << '\n';
-        return std::nullopt;
-    }
+    const cxxopts::ParseResult& parsed = *answered;
 
-    cli::refuse_repeated<UsageError>(parsed, {"addresses"});
+    cli::refuse_repeated(parsed, {"addresses"});
     ClientOptions options;
     if (parsed.count("addresses") != 0) {
         for (const auto& text : parsed["addresses"].as<std::vector<std::string>>()) {
             try {
                 options.addresses.push_back(net::Address::parse(text));
             } catch (const std::invalid_argument& e) {
-                throw UsageError(e.what());
+                throw cli::UsageError(e.what());
             }
         }
     }
@@ -149,30 +125,31 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     }
     if (parsed.count("wait") != 0) {
         if (!options.ports_file) {
-            throw UsageError("--wait waits for a --ports-file: give one");
+            throw cli::UsageError("--wait waits for a --ports-file: give one");
         }
         options.wait = parse_seconds(parsed["wait"].as<std::string>(), "--wait");
     }
     if (options.addresses.empty() && !options.ports_file) {
-        throw UsageError("no address given: name at least one server address or a --ports-file");
+        throw cli::UsageError("no address given: name at least one server address or a --ports-file");
     }
 
     options.strategy = parsed["strategy"].as<std::string>();
     if (options.strategy != "all" && find_strategy(options.strategy) == nullptr) {
-        throw UsageError("--strategy: \"" + options.strategy + "\" is not one of " + strategy_list());
+        throw cli::UsageError("--strategy: \"" + options.strategy + "\" is not one of " + strategy_list());
     }
-    options.settings.selector = cli::parse_selector<UsageError>(parsed["selector"].as<std::string>());
+    options.settings.selector = cli::parse_selector(parsed["selector"].as<std::string>());
     options.connections = parse_count(parsed["connections"].as<std::string>(), 1'000'000, "--connections");
     const StrategyInfo* strategy = find_strategy(options.strategy);  // null: all
     if (parsed.count("selector") != 0 && strategy != nullptr && !strategy->uses_selector) {
-        throw UsageError("--selector applies to " + names_of([](const StrategyInfo& s) { return s.uses_selector; }) +
-                         " (or all), not to " + options.strategy);
+        throw cli::UsageError("--selector applies to " +
+                              names_of([](const StrategyInfo& s) { return s.uses_selector; }) +
+                              " (or all), not to " + options.strategy);
     }
     if (parsed.count("workers") != 0) {
         if (strategy != nullptr && !strategy->uses_workers) {
-            throw UsageError("--workers applies to " +
-                             names_of([](const StrategyInfo& s) { return s.uses_workers; }) + " (or all), not to " +
-                             options.strategy);
+            throw cli::UsageError("--workers applies to " +
+                                  names_of([](const StrategyInfo& s) { return s.uses_workers; }) +
+                                  " (or all), not to " + options.strategy);
         }
         options.settings.workers = parse_count(parsed["workers"].as<std::string>(), 100'000, "--workers");
     }
@@ -189,22 +166,22 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     options.json = parsed.count("json") != 0;
     options.quiet = parsed.count("quiet") != 0;
     if (options.json && options.print) {
-        throw UsageError("--json and --print cannot be used together: both write to stdout");
+        throw cli::UsageError("--json and --print cannot be used together: both write to stdout");
     }
     if (parsed.count("timeline") != 0) {
         options.timeline = parsed["timeline"].as<std::string>();
         if (options.timeline->empty()) {
-            throw UsageError("--timeline: give a file name for the SVG, or - for text on stdout");
+            throw cli::UsageError("--timeline: give a file name for the SVG, or - for text on stdout");
         }
     }
     if (options.json && options.timeline_on_stdout()) {
-        throw UsageError(
+        throw cli::UsageError(
             "--timeline - and --json cannot be used together: both write to stdout (give "
             "--timeline a file name for the SVG)");
     }
     options.chunk_times = parsed.count("chunk-times") != 0;
     if (options.chunk_times && !options.json) {
-        throw UsageError("--chunk-times adds the chunks to the --json report: use it with --json");
+        throw cli::UsageError("--chunk-times adds the chunks to the --json report: use it with --json");
     }
     return options;
 }

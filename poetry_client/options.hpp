@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "poetry/net/address.hpp"
+#include "program_errors.hpp"
 #include "strategy.hpp"
 
 namespace poetry::client {
@@ -34,17 +34,8 @@ struct ClientOptions {
     [[nodiscard]] bool timeline_on_stdout() const noexcept { return timeline == "-"; }
 };
 
-/// A bad command line: what() is the one line for stderr, which main() follows with "; try --help".
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 /// Parses the command line. Returns nullopt when --help or --version was asked for and has been
-/// printed on `out`. @throws UsageError.
+/// printed on `out`. @throws cli::UsageError.
 std::optional<ClientOptions> parse_options(int argc, const char* const* argv, std::ostream& out);
-
-/// The usage text (--help).
-std::string usage();
 
 }  // namespace poetry::client

@@ -27,20 +27,20 @@ std::vector<Target> read_ports_file(const std::filesystem::path& path) {
     const std::string where = "--ports-file " + path.string();
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
-        throw InputError(where + ": is a directory");
+        throw cli::InputError(where + ": is a directory");
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw InputError(where + ": cannot open it");
+        throw cli::InputError(where + ": cannot open it");
     }
     nlohmann::json list;
     try {
         list = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-        throw InputError(where + ": not JSON (" + e.what() + ")");
+        throw cli::InputError(where + ": not JSON (" + e.what() + ")");
     }
     if (!list.is_array() || list.empty()) {
-        throw InputError(where + ": expected a non-empty list of listeners");
+        throw cli::InputError(where + ": expected a non-empty list of listeners");
     }
     std::vector<Target> targets;
     for (std::size_t i = 0; i < list.size(); ++i) {
@@ -52,16 +52,17 @@ std::vector<Target> read_ports_file(const std::filesystem::path& path) {
             !is_whole("port") ||
             entry["port"].get<std::uint64_t>() > std::numeric_limits<std::uint16_t>::max() ||
             (entry.contains("bytes") && !is_whole("bytes"))) {
-            throw InputError(
+            throw cli::InputError(
                 where + ": entry " + std::to_string(i + 1) +
                 " needs a \"host\" string, a \"port\" from 0 to 65535 and, if any, whole \"bytes\"");
         }
         if (entry.contains("pid") && !is_whole("pid")) {
-            throw InputError(where + ": entry " + std::to_string(i + 1) + ": \"pid\" is not a process id");
+            throw cli::InputError(where + ": entry " + std::to_string(i + 1) +
+                                  ": \"pid\" is not a process id");
         }
         if (entry.contains("pid") && !process_exists(entry["pid"].get<std::uint64_t>())) {
-            throw InputError(where + ": stale: the poetry_server that wrote it (pid " +
-                             std::to_string(entry["pid"].get<std::uint64_t>()) + ") is not running");
+            throw cli::InputError(where + ": stale: the poetry_server that wrote it (pid " +
+                                  std::to_string(entry["pid"].get<std::uint64_t>()) + ") is not running");
         }
         Target target{net::Address(entry["host"].get<std::string>(), entry["port"].get<std::uint16_t>()),
                       std::nullopt, std::nullopt};
@@ -85,11 +86,11 @@ std::vector<Target> wait_for_ports_file(const std::filesystem::path& path, Secon
     for (;;) {
         try {
             return read_ports_file(path);
-        } catch (const InputError& e) {
+        } catch (const cli::InputError& e) {
             if (Clock::now() >= deadline) {
                 char waited[32];
                 std::snprintf(waited, sizeof(waited), "%.2f", patience.count());
-                throw InputError(std::string(e.what()) + " (after waiting " + waited + " s)");
+                throw cli::InputError(std::string(e.what()) + " (after waiting " + waited + " s)");
             }
         }
         // The server writes the file at once, by rename, once it listens: polling finds it whole.

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <vector>
 
 #include "download.hpp"
+#include "program_errors.hpp"
 
 namespace poetry::client {
 
@@ -19,20 +19,14 @@ struct Target {
     std::optional<std::string> name;  // the poem's file name without folder and extension, likewise
 };
 
-/// Input that cannot be used (a ports file that is missing or malformed): exit status 2.
-class InputError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 /// The listeners in a poetry_server --ports-file. A file whose server (its "pid") has stopped is
-/// stale: a crashed run's, which lists no listener any more. @throws InputError naming the file and
+/// stale: a crashed run's, which lists no listener any more. @throws cli::InputError naming the file and
 /// the problem.
 std::vector<Target> read_ports_file(const std::filesystem::path& path);
 
 /// read_ports_file, retried until the file is there and its server runs, for at most `patience`
 /// (--wait: a script may start the client before the server has bound its ports).
-/// @throws InputError, the last problem seen, once `patience` has passed.
+/// @throws cli::InputError, the last problem seen, once `patience` has passed.
 std::vector<Target> wait_for_ports_file(const std::filesystem::path& path, Seconds patience);
 
 /// Each target `connections` times; tasks are numbered from 1, each target's downloads together.

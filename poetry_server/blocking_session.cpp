@@ -11,12 +11,12 @@
 #include <system_error>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/loop/clock.hpp"
 #include "poetry/net/errors.hpp"
 
 namespace poetry::server {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 /// poll(2) that retries EINTR; `timeout` < 0 waits forever (and one beyond poll's range, 24 days,
 /// wakes early: callers loop until their time has come).
@@ -60,7 +60,7 @@ public:
     /// Waits until `until` (time_point::max(): for ever), draining what the client sends. The client's
     /// end of stream means it sends no more, but may still be reading; with `end_of_stream_is_gone`
     /// (a hang, where the server sends nothing that could tell) it counts as gone.
-    Woken until(Clock::time_point until, bool end_of_stream_is_gone) {
+    Woken until(TimePoint until, bool end_of_stream_is_gone) {
         for (;;) {
             if (!client_sending_ && end_of_stream_is_gone) {
                 return Woken::client_gone;
@@ -70,7 +70,7 @@ public:
             std::array<pollfd, 2> fds{
                 {{stop_.fd(), POLLIN, 0}, {client_sending_ ? client_.fd() : -1, POLLIN, 0}}};
             wait(fds.data(), fds.size(),
-                 until == Clock::time_point::max() ? Clock::duration(-1)
+                 until == TimePoint::max() ? Clock::duration(-1)
                                                    : std::max(until - Clock::now(), Clock::duration::zero()));
             if (fds[0].revents != 0) {
                 return Woken::stop;
@@ -141,7 +141,7 @@ void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t n
     };
     // Waits until `until`, watching for the stop signal and draining what the client sends; false
     // (and the session's end recorded) if the stop or the client's leaving came first.
-    const auto waited = [&](Clock::time_point until) {
+    const auto waited = [&](TimePoint until) {
         switch (watch.until(until, false)) {
             case Woken::stop:
                 record.end(SessionEnd::interrupted, "server stopping");
@@ -184,7 +184,7 @@ void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t n
         return;
     }
     if (cut && cut->kind == FaultKind::hang_after) {
-        const bool stopped = watch.until(Clock::time_point::max(), true) == Woken::stop;
+        const bool stopped = watch.until(TimePoint::max(), true) == Woken::stop;
         record.cut(FaultKind::hang_after, stopped ? "until the server stopped"
                                           : watch.error()
                                               ? "until the client left (" + watch.error().message() + ")"

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "describe_exception.hpp"
 #include "loop_session.hpp"
 #include "poetry/coro/awaitables.hpp"
 #include "poetry/coro/create_task.hpp"
@@ -28,11 +29,7 @@ public:
         // (and destroys the future) before the future could be done.
         failed_callback_ = task_->add_done_callback([this](Future<void>& done) {
             if (auto error = done.exception()) {
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    sessions_.context().log.error(std::string("unexpected error: ") + e.what());
-                }
+                sessions_.context().log.error(unexpected_error(error));
                 record_.end(SessionEnd::dropped, "unexpected error");
                 sessions_.erase(*this);
             }

@@ -160,7 +160,7 @@ std::chrono::nanoseconds ConnectionFaults::slow_close() const noexcept {
 }
 
 ChunkSchedule::ChunkSchedule(std::size_t poem_size, std::size_t num_bytes, std::chrono::nanoseconds delay,
-                             const ConnectionFaults& faults, Clock::time_point start) noexcept
+                             const ConnectionFaults& faults, TimePoint start) noexcept
     : faults_(faults),
       poem_size_(poem_size),
       num_bytes_(num_bytes),

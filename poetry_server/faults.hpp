@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "poetry/loop/clock.hpp"
+
 namespace poetry::server {
 
 /// A number as people write it (printf's %g: 0.7, 2, 0.05), for the start-up line and the summary.
@@ -93,10 +95,8 @@ private:
 /// + the sum of the pauses before it, so lateness in sending never accumulates.
 class ChunkSchedule {
 public:
-    using Clock = std::chrono::steady_clock;
-
     ChunkSchedule(std::size_t poem_size, std::size_t num_bytes, std::chrono::nanoseconds delay,
-                  const ConnectionFaults& faults, Clock::time_point start) noexcept;
+                  const ConnectionFaults& faults, TimePoint start) noexcept;
 
     /// True once every chunk up to the end (or the limit) has been sent.
     [[nodiscard]] bool done() const noexcept { return offset_ >= end_; }
@@ -104,7 +104,7 @@ public:
     [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
     /// The current chunk's size (the last before the end or the limit may be shorter).
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
-    [[nodiscard]] Clock::time_point due() const noexcept { return due_; }
+    [[nodiscard]] TimePoint due() const noexcept { return due_; }
     /// True if the current chunk must wait for its time (it is due after the connection's start).
     [[nodiscard]] bool must_wait() const noexcept { return due_ > start_; }
     /// The current chunk has been sent: on to the next one.
@@ -117,12 +117,12 @@ private:
     std::size_t poem_size_;
     std::size_t num_bytes_;
     std::chrono::nanoseconds delay_;
-    Clock::time_point start_;
+    TimePoint start_;
     std::size_t end_;
     std::size_t index_ = 0;
     std::size_t offset_ = 0;
     std::size_t size_ = 0;
-    Clock::time_point due_;
+    TimePoint due_;
 };
 
 }  // namespace poetry::server

@@ -6,22 +6,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "faults.hpp"
 #include "options.hpp"
 #include "poem.hpp"
+#include "poetry/loop/clock.hpp"
 #include "poetry/net/address.hpp"
 #include "poetry/net/socket.hpp"
+#include "program_errors.hpp"
 
 namespace poetry::server {
 
-/// A listener could not be set up: what() is one line naming the address.
-class StartupError : public std::runtime_error {
+/// A listener could not be set up: what() is one line naming the address (exit status 2).
+class StartupError : public cli::InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using cli::InputError::InputError;
 };
 
 struct Listener {
@@ -40,7 +41,7 @@ struct Listener {
     }
     /// The chunks of a connection with `connection` faults that started at `start`.
     [[nodiscard]] ChunkSchedule schedule(const ConnectionFaults& connection,
-                                         std::chrono::steady_clock::time_point start) const noexcept {
+                                         TimePoint start) const noexcept {
         return ChunkSchedule(poem->size(), num_bytes, delay, connection, start);
     }
 };

@@ -2,15 +2,14 @@
 
 #include <sys/socket.h>
 
-#include <chrono>
 #include <utility>
 #include <vector>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/loop/clock.hpp"
 
 namespace poetry::server {
 
-using Clock = std::chrono::steady_clock;
 
 void LoopSessions::start(std::unique_ptr<LoopSession> session) {
     LoopSession& started = *session;

@@ -1,7 +1,5 @@
 #include "options.hpp"
 
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -13,7 +11,7 @@
 namespace poetry::server {
 namespace {
 
-constexpr const char* description =
+constexpr std::string_view description =
     "Streams each POEM to every client that connects, NUM-BYTES at a time with DELAY\n"
     "seconds between chunks, then closes the connection. Each poem gets its own port.\n"
     "--port, --num-bytes, --delay and the fault options take one value for all poems\n"
@@ -21,7 +19,7 @@ constexpr const char* description =
     "- (or none) leaves that poem without the fault. The fault options make the\n"
     "server a faulty peer on demand, for testing clients.\n";
 
-constexpr const char* epilogue =
+constexpr std::string_view epilogue =
     "Exit status: 0 after SIGINT or SIGTERM, 1 if serving failed, 2 for bad usage or\n"
     "input (one line on stderr, nothing served).\n"
     "Signals: SIGINT or SIGTERM stops the server: it closes its clients, removes its\n"
@@ -29,10 +27,10 @@ constexpr const char* epilogue =
     "Limits: --delay and the fault seconds 0 to 86400; --num-bytes 1 to 4294967295;\n"
     "--port 0 to 65535; --fault-rate 0 to 1; --max-clients 1 to 4294967295.\n";
 
+constexpr cli::ProgramText program{"poetry_server", POETRY_VERSION, description, "POEM...", epilogue};
+
 cxxopts::Options make_parser() {
-    cxxopts::Options parser("poetry_server", description);
-    parser.positional_help("POEM...");
-    parser.set_width(80);
+    cxxopts::Options parser = cli::make_parser(program);
     // clang-format off
     parser.add_options()
         ("port", "Port(s); one port with several poems serves them on P, P+1, ...; 0 or none picks free ports",
@@ -75,38 +73,23 @@ cxxopts::Options make_parser() {
                  "shown at start)", cxxopts::value<std::vector<std::string>>(), "N[,N...]")
         ("q,quiet", "Print only errors, the ready line and the summary")
         ("v,verbose", "Also print every chunk sent")
-        ("h,help", "Show this help")
-        ("version", "Show the version")
         ("poems", "Poem files", cxxopts::value<std::vector<std::string>>());
     // clang-format on
+    cli::add_help_and_version(parser);
     parser.parse_positional({"poems"});
     return parser;
-}
-
-template <class Unsigned>
-Unsigned parse_whole(const std::string& text, Unsigned min, Unsigned max, const std::string& what) {
-    Unsigned value{};
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < min ||
-        value > max) {
-        throw UsageError(what + ": \"" + text + "\" is not a whole number from " + std::to_string(min) +
-                             " to " + std::to_string(max));
-    }
-    return value;
 }
 
 /// A finite number from `min` to `max`, or a UsageError that names `what` and says `unit`.
 double parse_number(const std::string& text, double min, double max, const std::string& what,
                     const std::string& unit) {
-    double value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
-        value < min || value > max) {
+    const std::optional<double> value = cli::to_number<double>(text);
+    if (!value || *value < min || *value > max) {
         char range[64];
         std::snprintf(range, sizeof(range), "%g to %g", min, max);
-        throw UsageError(what + ": \"" + text + "\" is not " + unit + " from " + range);
+        throw cli::UsageError(what + ": \"" + text + "\" is not " + unit + " from " + range);
     }
-    return value;
+    return *value;
 }
 
 /// Seconds for --delay and the fault options: from 0 to max_delay_seconds.
@@ -117,7 +100,7 @@ auto seconds(const std::string& what) {
 }
 
 auto byte_count(const std::string& what, std::uint64_t min, std::uint64_t max) {
-    return [=](const std::string& text) { return parse_whole<std::uint64_t>(text, min, max, what); };
+    return [=](const std::string& text) { return cli::parse_whole<std::uint64_t>(text, min, max, what); };
 }
 
 /// One value for every poem, or exactly one per poem.
@@ -129,8 +112,9 @@ std::vector<T> per_poem(const std::vector<T>& values, std::size_t poems, const s
     if (values.size() == 1) {
         return std::vector<T>(poems, values.front());
     }
-    throw UsageError(flag + " has " + std::to_string(values.size()) + " values for " + std::to_string(poems) +
-                         (poems == 1 ? " poem" : " poems") + ": give one value for all or one per poem");
+    throw cli::UsageError(flag + " has " + std::to_string(values.size()) + " values for " +
+                          std::to_string(poems) + (poems == 1 ? " poem" : " poems") +
+                          ": give one value for all or one per poem");
 }
 
 /// A per-poem option (--num-bytes, --delay, the faults): each value read by `parse`, then one for
@@ -139,7 +123,7 @@ template <class Parse>
 auto per_poem_option(const cxxopts::ParseResult& parsed, const std::string& name, std::size_t poems,
                      Parse parse) {
     std::vector<decltype(parse(std::string{}))> values;
-    for (const auto& item : cli::list_items<UsageError>(parsed, name)) {
+    for (const auto& item : cli::list_items(parsed, name)) {
         values.push_back(parse(item));
     }
     return per_poem(values, poems, "--" + name);
@@ -189,9 +173,9 @@ std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::siz
     apply("slow-close", seconds("--slow-close"),
           [](FaultPlan& plan, double value) { plan.slow_close = value; });
     if (!any && (parsed.count("fault-rate") != 0 || parsed.count("seed") != 0)) {
-        throw UsageError(std::string(parsed.count("seed") != 0 ? "--seed" : "--fault-rate") +
-                             " needs a fault: --jitter, --size-jitter, --first-byte-delay, --close-after, "
-                             "--reset-after, --hang-after or --slow-close");
+        throw cli::UsageError(std::string(parsed.count("seed") != 0 ? "--seed" : "--fault-rate") +
+                              " needs a fault: --jitter, --size-jitter, --first-byte-delay, --close-after, "
+                              "--reset-after, --hang-after or --slow-close");
     }
     const auto rates = per_poem_option(parsed, "fault-rate", poems, [](const std::string& text) {
         return parse_number(text, 0, 1, "--fault-rate", "a share");
@@ -217,15 +201,10 @@ Mode parse_mode(const std::string& text) {
         }
         known += (known.empty() ? "" : ", ") + std::string(to_string(mode));
     }
-    throw UsageError("--mode: \"" + text + "\" is not one of " + known);
+    throw cli::UsageError("--mode: \"" + text + "\" is not one of " + known);
 }
 
 }  // namespace
-
-std::string usage() {
-    auto parser = make_parser();
-    return cli::help_text(parser, epilogue);
-}
 
 const char* to_string(Mode mode) noexcept {
     switch (mode) {
@@ -245,27 +224,18 @@ const char* to_string(Mode mode) noexcept {
 
 std::optional<ServerOptions> parse_options(int argc, const char* const* argv, std::ostream& out) {
     auto parser = make_parser();
-    cxxopts::ParseResult parsed;
-    try {
-        parsed = parser.parse(argc, argv);
-    } catch (const cxxopts::exceptions::exception& e) {
-        throw UsageError(cli::plain_quotes(e.what()));
-    }
-    if (parsed.count("help") != 0) {
-        out << cli::help_text(parser, epilogue);
+    const auto answered = cli::parse_or_answer(parser, program, argc, argv, out);
+    if (!answered) {
         return std::nullopt;
     }
-    if (parsed.count("version") != 0) {
-        out << "poetry_server " << POETRY_VERSION << '\n';
-        return std::nullopt;
-    }
+    const cxxopts::ParseResult& parsed = *answered;
 
-    cli::refuse_repeated<UsageError>(parsed, {"port", "num-bytes", "delay", "jitter", "size-jitter",
-                                              "first-byte-delay", "close-after", "reset-after", "hang-after",
-                                              "slow-close", "fault-rate", "seed", "poems"});
+    cli::refuse_repeated(
+        parsed, {"port", "num-bytes", "delay", "jitter", "size-jitter", "first-byte-delay", "close-after",
+                 "reset-after", "hang-after", "slow-close", "fault-rate", "seed", "poems"});
     ServerOptions options;
     if (parsed.count("poems") == 0) {
-        throw UsageError("no poem given: name at least one poem file");
+        throw cli::UsageError("no poem given: name at least one poem file");
     }
     options.poems = parsed["poems"].as<std::vector<std::string>>();
     const std::size_t poems = options.poems.size();
@@ -273,15 +243,15 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
     std::vector<std::uint16_t> ports{0};
     if (parsed.count("port") != 0) {
         ports.clear();
-        for (const auto& item : cli::list_items<UsageError>(parsed, "port")) {
-            ports.push_back(parse_whole<std::uint16_t>(item, 0, 65535, "--port"));
+        for (const auto& item : cli::list_items(parsed, "port")) {
+            ports.push_back(cli::parse_whole<std::uint16_t>(item, 0, 65535, "--port"));
         }
     }
     if (ports.size() == 1 && poems > 1 && ports.front() != 0) {
         // One port for several poems: consecutive ports from it.
         if (ports.front() + poems - 1 > 65535) {
-            throw UsageError("--port " + std::to_string(ports.front()) + " with " + std::to_string(poems) +
-                                 " poems would need ports above 65535");
+            throw cli::UsageError("--port " + std::to_string(ports.front()) + " with " +
+                                  std::to_string(poems) + " poems would need ports above 65535");
         }
         for (std::size_t i = 1; i < poems; ++i) {
             ports.push_back(static_cast<std::uint16_t>(ports.front() + i));
@@ -290,36 +260,38 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
     options.ports = per_poem(ports, poems, "--port");
 
     options.num_bytes = per_poem_option(parsed, "num-bytes", poems, [](const std::string& text) {
-        return parse_whole<std::size_t>(text, 1, std::numeric_limits<std::uint32_t>::max(), "--num-bytes");
+        return cli::parse_whole<std::size_t>(text, 1, std::numeric_limits<std::uint32_t>::max(),
+                                             "--num-bytes");
     });
     options.delays = per_poem_option(parsed, "delay", poems, seconds("--delay"));
     options.faults = parse_faults(parsed, poems);
 
     options.iface = parsed["iface"].as<std::string>();
     if (options.iface.empty()) {
-        throw UsageError("--iface: the address is empty");
+        throw cli::UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
-    options.selector = cli::parse_selector<UsageError>(parsed["selector"].as<std::string>());
+    options.selector = cli::parse_selector(parsed["selector"].as<std::string>());
     if (parsed.count("selector") != 0 && !on_event_loop(options.mode)) {
-        throw UsageError("--selector applies to --mode callbacks or coroutines, not to " +
-                         std::string(to_string(options.mode)));
+        throw cli::UsageError("--selector applies to --mode callbacks or coroutines, not to " +
+                              std::string(to_string(options.mode)));
     }
-    options.threads = parse_whole<std::size_t>(parsed["threads"].as<std::string>(), 1, max_threads, "--threads");
+    options.threads =
+        cli::parse_whole<std::size_t>(parsed["threads"].as<std::string>(), 1, max_threads, "--threads");
     if (parsed.count("threads") != 0 && !on_event_loop(options.mode) && options.mode != Mode::async) {
-        throw UsageError("--threads applies to --mode async, callbacks or coroutines, not to " +
-                         std::string(to_string(options.mode)));
+        throw cli::UsageError("--threads applies to --mode async, callbacks or coroutines, not to " +
+                              std::string(to_string(options.mode)));
     }
     if (parsed.count("ports-file") != 0) {
         options.ports_file = parsed["ports-file"].as<std::string>();
     }
     if (parsed.count("max-clients") != 0) {
         options.max_clients =
-            parse_whole<std::size_t>(parsed["max-clients"].as<std::string>(), 1,
-                                     std::numeric_limits<std::uint32_t>::max(), "--max-clients");
+            cli::parse_whole<std::size_t>(parsed["max-clients"].as<std::string>(), 1,
+                                          std::numeric_limits<std::uint32_t>::max(), "--max-clients");
     }
     if (parsed.count("quiet") != 0 && parsed.count("verbose") != 0) {
-        throw UsageError("-q/--quiet and -v/--verbose cannot be used together");
+        throw cli::UsageError("-q/--quiet and -v/--verbose cannot be used together");
     }
     options.verbosity = parsed.count("quiet") != 0     ? Verbosity::quiet
                         : parsed.count("verbose") != 0 ? Verbosity::verbose

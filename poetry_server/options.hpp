@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "faults.hpp"
+#include "program_errors.hpp"
 
 namespace poetry::server {
 
@@ -32,12 +32,6 @@ struct ServerOptions {
     Verbosity verbosity = Verbosity::normal;
 };
 
-/// A bad command line: what() is the one line for stderr, which main() follows with "; try --help".
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 /// The longest pause between chunks that --delay accepts (one day): larger values would overflow the
 /// schedule's clock arithmetic and serve no experiment.
 inline constexpr double max_delay_seconds = 86400.0;
@@ -51,11 +45,8 @@ inline constexpr double max_delay_seconds = 86400.0;
 inline constexpr std::size_t max_threads = 256;
 
 /// Parses the command line. Returns nullopt when --help or --version was asked for and has been
-/// printed on `out`. @throws UsageError.
+/// printed on `out`. @throws cli::UsageError.
 std::optional<ServerOptions> parse_options(int argc, const char* const* argv, std::ostream& out);
-
-/// The usage text (--help).
-std::string usage();
 
 /// "async", "callbacks", "coroutines", "threaded" or "blocking".
 const char* to_string(Mode mode) noexcept;

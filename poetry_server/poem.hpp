@@ -3,18 +3,18 @@
 
 #include <cstddef>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 
 #include "poetry/detail/unique_fd.hpp"
+#include "program_errors.hpp"
 
 namespace poetry::server {
 
-/// A poem that cannot be served: what() is one line naming the file and the reason.
-class PoemError : public std::runtime_error {
+/// A poem that cannot be served: what() is one line naming the file and the reason (exit status 2).
+class PoemError : public cli::InputError {
 public:
-    using std::runtime_error::runtime_error;
+    using cli::InputError::InputError;
 };
 
 class Poem {

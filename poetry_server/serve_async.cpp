@@ -3,17 +3,19 @@
 // its faults if it has any, while another reads and discards what the client sends and notices when it
 // goes.
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
 
+#include "asio_support.hpp"
+#include "describe_exception.hpp"
 #include "poetry/detail/syscall.hpp"
+#include "poetry/loop/clock.hpp"
+#include "poetry/net/errors.hpp"
 #include "serve.hpp"
 
 namespace poetry::server {
@@ -21,11 +23,9 @@ namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
+using asio_support::use_tuple;
 using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
 
-// asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr auto accept_pause = std::chrono::milliseconds(100);
 // Connections taken from the backlog per wake-up of an acceptor (nginx's multi_accept): one trip through
 // the scheduler per connection cannot keep up with thousands of clients connecting at once, and once the
@@ -33,19 +33,9 @@ constexpr auto accept_pause = std::chrono::milliseconds(100);
 // a storm of connections cannot hold up the chunks of the clients already served.
 constexpr int accept_batch = 64;
 
-// Standalone asio reports errno values in its own system category, which does not compare equal to
-// std::errc conditions: compare the numbers within that category.
-bool is_errno(const std::error_code& ec, int value) {
-    return ec.category() == asio::error::get_system_category() && ec.value() == value;
-}
-
-bool out_of_fds(const std::error_code& ec) {
-    return is_errno(ec, EMFILE) || is_errno(ec, ENFILE);
-}
-
 /// Errors that concern one connection only (it went away before we accepted it): accept again at once.
 bool lost_one_connection(const std::error_code& ec) {
-    return ec == asio::error::connection_aborted || is_errno(ec, EPROTO);
+    return ec == asio::error::connection_aborted || asio_support::errno_code(ec) == std::errc::protocol_error;
 }
 
 /// `due` rounded up to the next whole millisecond of the clock. asio's reactor re-arms its timerfd
@@ -54,8 +44,8 @@ bool lost_one_connection(const std::error_code& ec) {
 /// server's CPU at 2,000 clients. On a millisecond grid, the chunks due within one millisecond leave
 /// on one wake-up, as they do on our own loop, whose epoll_wait counts in milliseconds; no chunk leaves
 /// early, and the lateness reported is still against the true due time.
-Clock::time_point on_wake_grid(Clock::time_point due) {
-    return Clock::time_point(std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()));
+TimePoint on_wake_grid(TimePoint due) {
+    return TimePoint(std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()));
 }
 
 std::string peer_of(const tcp::socket& socket) {
@@ -74,11 +64,8 @@ public:
             const auto protocol = listener.endpoint.family() == AF_INET6 ? tcp::v6() : tcp::v4();
             // A duplicate of the listening fd for each thread's acceptor, which owns and closes its own:
             // the socket stays the listener's, and every thread accepts on it.
-            const int fd = ::dup(listener.socket.fd());
-            if (fd < 0) {
-                throw std::system_error(errno, std::generic_category(), "dup of the listening socket");
-            }
-            acceptors_.emplace_back(io_, protocol, fd);
+            acceptors_.emplace_back(io_, protocol,
+                                    asio_support::dup_for_asio(listener.socket.fd(), "the listening socket"));
             acceptors_.back().non_blocking(true);  // for the batch of synchronous accepts
         }
         for (std::size_t i = 0; i < acceptors_.size(); ++i) {
@@ -93,17 +80,15 @@ private:
     void spawn(Awaitable&& work) {
         asio::co_spawn(io_, std::forward<Awaitable>(work), [this](const std::exception_ptr& error) {
             if (error) {
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    context_.log.error(std::string("unexpected error: ") + e.what());
-                }
+                // Nothing may leave this handler: an exception here would end io_.run().
+                context_.log.error(unexpected_error(error));
             }
         });
     }
 
     awaitable<void> wait_for_stop() {
-        asio::posix::stream_descriptor stop(io_, ::dup(context_.stop.fd()));
+        asio::posix::stream_descriptor stop(io_,
+                                            asio_support::dup_for_asio(context_.stop.fd(), "the stop signalfd"));
         co_await stop.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
         // Stop accepting, and end every session: their pending operations fail with operation_aborted.
         stopping_ = true;
@@ -130,7 +115,8 @@ private:
                 // Out of fds (or another failure that retrying at once would not cure): the connection
                 // stays in the backlog and existing clients go on; try again after a pause, not in a spin.
                 if (!paused) {
-                    context_.log.accept_paused(listener, ec, out_of_fds(ec));
+                    const bool out_of_fds = net::is_out_of_fds(asio_support::errno_code(ec));
+                    context_.log.accept_paused(listener, ec, out_of_fds);
                     paused = true;
                 }
                 pause.expires_after(accept_pause);

@@ -7,7 +7,7 @@
 
 namespace poetry::server {
 
-std::string format_seconds(std::chrono::steady_clock::duration duration) {
+std::string format_seconds(Clock::duration duration) {
     char text[32];
     std::snprintf(text, sizeof(text), "%.2f", std::chrono::duration<double>(duration).count());
     return text;
@@ -60,7 +60,7 @@ void ServerLog::connected(const ClientInfo& client) {
 }
 
 void ServerLog::chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index,
-                           std::chrono::steady_clock::time_point due) {
+                           TimePoint due) {
     if (verbosity_ != Verbosity::verbose) {
         return;
     }
@@ -80,7 +80,7 @@ void ServerLog::ended(const ClientInfo& client, SessionEnd end, std::uint64_t se
     if (verbosity_ == Verbosity::quiet) {
         return;
     }
-    const std::string elapsed = format_seconds(std::chrono::steady_clock::now() - client.start);
+    const std::string elapsed = format_seconds(Clock::now() - client.start);
     std::string text = "Client " + client.peer + " on " + client.listener->endpoint.to_string();
     if (end == SessionEnd::finished) {
         text += ": sent " + std::to_string(sent) + " bytes in " + elapsed + " s";
@@ -120,7 +120,7 @@ void ServerLog::error(std::string_view message) {
     line(err_, "poetry_server: " + std::string(message));
 }
 
-void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime,
+void ServerLog::summary(const ServerStats& stats, Clock::duration uptime,
                         bool faults_configured) {
     std::string text = "Stopped after " + format_seconds(uptime) + " s: served " +
                        std::to_string(stats.served) + " clients, dropped " + std::to_string(stats.dropped) +
@@ -158,26 +158,26 @@ void ServerLog::summary(const ServerStats& stats, std::chrono::steady_clock::dur
     line(out_, text);
 }
 
-void UnpacedTime::begin(std::chrono::steady_clock::time_point at) {
+void UnpacedTime::begin(TimePoint at) {
     const std::lock_guard lock(mutex_);
     if (open_++ == 0) {
         since_ = at;
     }
 }
 
-void UnpacedTime::end(std::chrono::steady_clock::time_point at) {
+void UnpacedTime::end(TimePoint at) {
     const std::lock_guard lock(mutex_);
     if (open_ > 0 && --open_ == 0) {
         busy_ += at - since_;
     }
 }
 
-std::chrono::steady_clock::duration UnpacedTime::busy() const {
+Clock::duration UnpacedTime::busy() const {
     const std::lock_guard lock(mutex_);
     return busy_;
 }
 
-void LatenessHistogram::record(std::chrono::steady_clock::duration late) noexcept {
+void LatenessHistogram::record(Clock::duration late) noexcept {
     const auto us =
         std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(late).count());
     const auto bucket = std::min<std::size_t>(buckets - 1, static_cast<std::size_t>(us / 100));
@@ -226,7 +226,7 @@ SessionRecord::SessionRecord(ClientInfo client, ClientSlot slot, ServerStats& st
 SessionRecord::~SessionRecord() {
     if (unpaced()) {
         try {
-            stats_.unpaced_time.end(std::chrono::steady_clock::now());
+            stats_.unpaced_time.end(Clock::now());
         } catch (...) {
             // std::mutex::lock only throws on a system error; a throughput a little off is the lesser harm.
         }
@@ -260,9 +260,9 @@ void SessionRecord::add_sent(std::size_t bytes) noexcept {
     }
 }
 
-void SessionRecord::chunk_left(std::chrono::steady_clock::time_point due) noexcept {
+void SessionRecord::chunk_left(TimePoint due) noexcept {
     if (!unpaced()) {
-        stats_.lateness.record(std::chrono::steady_clock::now() - due);
+        stats_.lateness.record(Clock::now() - due);
     }
 }
 

@@ -18,6 +18,7 @@
 #include "faults.hpp"
 #include "listener.hpp"
 #include "options.hpp"
+#include "poetry/loop/clock.hpp"
 
 namespace poetry::server {
 
@@ -25,7 +26,7 @@ namespace poetry::server {
 /// enough for p50/p99 to 0.1 ms without keeping every sample. Safe from many threads.
 class LatenessHistogram {
 public:
-    void record(std::chrono::steady_clock::duration late) noexcept;
+    void record(Clock::duration late) noexcept;
     [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
     /// The bucket's upper bound, in ms, under which a share `p` of the chunks left.
     [[nodiscard]] double percentile_ms(double p) const noexcept;
@@ -42,15 +43,15 @@ private:
 /// together, without the gaps between them. Touched when such a session begins and ends, never per chunk.
 class UnpacedTime {
 public:
-    void begin(std::chrono::steady_clock::time_point at);
-    void end(std::chrono::steady_clock::time_point at);
-    [[nodiscard]] std::chrono::steady_clock::duration busy() const;
+    void begin(TimePoint at);
+    void end(TimePoint at);
+    [[nodiscard]] Clock::duration busy() const;
 
 private:
     mutable std::mutex mutex_;
     std::size_t open_ = 0;
-    std::chrono::steady_clock::time_point since_{};
-    std::chrono::steady_clock::duration busy_{};
+    TimePoint since_{};
+    Clock::duration busy_{};
 };
 
 struct ServerStats {
@@ -104,7 +105,7 @@ enum class SessionEnd { finished, dropped, interrupted, cut };
 struct ClientInfo {
     std::string peer;  // "127.0.0.1:51234"
     const Listener* listener = nullptr;
-    std::chrono::steady_clock::time_point start;
+    TimePoint start;
     ConnectionFaults faults;  // active() if this session was chosen for faults
 };
 
@@ -124,7 +125,7 @@ public:
     /// -v only: "Sent 200 bytes (chunk 3) to 127.0.0.1:51234"; for a session with faults, also when
     /// the chunk was due: " (due +2.104113 s)" after the session's start.
     void chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index,
-                    std::chrono::steady_clock::time_point due);
+                    TimePoint due);
     /// finished: "Client 127.0.0.1:51234 on 127.0.0.1:8000: sent 2667 bytes in 10.52 s";
     /// dropped/interrupted: "... dropped after 1200 of 2667 bytes in 4.21 s: Connection reset by peer";
     /// cut: "... closed early by --close-after after 100 of 2667 bytes in 0.71 s" (or "reset by
@@ -144,7 +145,7 @@ public:
     /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms" (chunks with a delay), "; with no
     /// delay, 499.3 MB/s over 0.21 s" (--delay 0: MB are 10^6 bytes), and if `faults_configured`,
     /// "; faults on 12 of 40 connections: close-after 5, reset-after 7" (each fault that acted).
-    void summary(const ServerStats& stats, std::chrono::steady_clock::duration uptime,
+    void summary(const ServerStats& stats, Clock::duration uptime,
                  bool faults_configured);
 
 private:
@@ -158,7 +159,7 @@ private:
 };
 
 /// Seconds with two decimals, as every duration the toolkit prints.
-std::string format_seconds(std::chrono::steady_clock::duration duration);
+std::string format_seconds(Clock::duration duration);
 
 /// Records a session in the stats and the log when it ends (RAII, so no path forgets it).
 class SessionRecord {
@@ -170,7 +171,7 @@ public:
 
     void add_sent(std::size_t bytes) noexcept;
     /// A chunk due at `due` has just left.
-    void chunk_left(std::chrono::steady_clock::time_point due) noexcept;
+    void chunk_left(TimePoint due) noexcept;
     /// How it ended; the default, if nothing is said, is dropped with an unknown reason.
     void end(SessionEnd how, std::string reason = {}) noexcept;
     /// It ended at the byte limit of `limit` (close_after, reset_after or hang_after).

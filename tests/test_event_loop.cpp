@@ -11,9 +11,11 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fd_count.hpp"
 #include "support/fd_limit.hpp"
@@ -25,6 +27,10 @@ using poetry::Clock;
 using poetry::EventLoop;
 using poetry::TimePoint;
 using poetry::test::VirtualClock;
+
+// The tests that cannot include the loop layer time themselves with support/clock.hpp: it must stay the
+// loop's clock, or their times would not compare with the programs'.
+static_assert(std::is_same_v<poetry::test::Clock, poetry::Clock>);
 
 BOOST_AUTO_TEST_SUITE(event_loop)
 

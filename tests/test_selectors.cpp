@@ -33,6 +33,7 @@
 #include "poetry/detail/unique_fd.hpp"
 #include "poetry/net/socket.hpp"
 #include "selectors/src/timeout.hpp"  // private to the selectors layer: the tests see lib/
+#include "support/clock.hpp"
 #include "support/fd_count.hpp"
 #include "support/fd_limit.hpp"
 #include "support/timing.hpp"
@@ -62,7 +63,6 @@ namespace poetry::test {
 namespace {
 
 namespace data = boost::unit_test::data;
-using Clock = std::chrono::steady_clock;
 
 /// Every backend, spelled out (not selector_names()) so that dropping one from the factory fails.
 const std::vector<std::string> backends{"select", "poll", "epoll"};

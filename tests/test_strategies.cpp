@@ -57,17 +57,17 @@ std::string numbered_text(std::size_t size, char salt) {
 struct Event {
     enum class Kind { connected, chunk, finished } kind;
     std::size_t bytes = 0;
-    client::TimePoint at;
+    poetry::TimePoint at;
 };
 
 /// Every event, by task; thread-safe (DownloadObserver promises one call at a time, but a test's
 /// observer should not be what breaks if a strategy broke that promise).
 class RecordingObserver final : public client::DownloadObserver {
 public:
-    void connected(const client::Download& download, client::TimePoint at) override {
+    void connected(const client::Download& download, poetry::TimePoint at) override {
         add(download.task, {Event::Kind::connected, 0, at});
     }
-    void chunk(const client::Download& download, std::size_t bytes, client::TimePoint at) override {
+    void chunk(const client::Download& download, std::size_t bytes, poetry::TimePoint at) override {
         add(download.task, {Event::Kind::chunk, bytes, at});
         if (++chunks_seen_ == after_chunks_ && then_) {
             then_();
@@ -257,7 +257,7 @@ BOOST_DATA_TEST_CASE(poems_arrive_byte_exact_with_their_events_in_order, data::m
 /// An observer that throws on task 1's first chunk, and again when task 1 finishes.
 class ThrowingObserver final : public client::DownloadObserver {
 public:
-    void chunk(const client::Download& download, std::size_t /*bytes*/, client::TimePoint /*at*/) override {
+    void chunk(const client::Download& download, std::size_t /*bytes*/, poetry::TimePoint /*at*/) override {
         if (download.task == 1 && !thrown_) {
             thrown_ = true;
             throw std::runtime_error("the observer broke");
@@ -343,16 +343,16 @@ BOOST_DATA_TEST_CASE(an_interrupted_run_stops_promptly_and_keeps_what_it_has, da
     client::Interruption interruption;
     const client::InterruptOnSignals handlers(interruption);  // the processes strategy's workers need them
     RecordingObserver observer;
-    client::TimePoint asked{};
+    poetry::TimePoint asked{};
     observer.after_chunks(4, [&interruption, &asked] {
-        asked = client::Clock::now();
+        asked = poetry::Clock::now();
         interruption.request(SIGINT);
     });
     client::StrategySettings settings;
     settings.interruption = &interruption;
     const client::RunReport report =
         run(name, {download_from(slow, 1), download_from(slow, 2), download_from(slow, 3)}, observer, settings);
-    const client::Seconds stopping = client::Clock::now() - asked;
+    const client::Seconds stopping = poetry::Clock::now() - asked;
     BOOST_TEST(interruption.signal() == SIGINT);
     std::size_t received = 0;
     for (const auto& result : report.results) {
@@ -372,9 +372,9 @@ BOOST_DATA_TEST_CASE(a_reset_mid_poem_keeps_the_bytes_received_and_says_why, dat
     RecordingObserver observer;
     // The reset comes once the strategy has reported the bytes as a chunk: it must keep them.
     Script script{"half a poem", 0, 0ms, Ending::reset, [&seen = observer.chunks_seen()](const std::stop_token& stop) {
-                      const auto deadline = std::chrono::steady_clock::now() + 10s;
+                      const auto deadline = poetry::Clock::now() + 10s;
                       while (seen == 0 && !stop.stop_requested() &&
-                             std::chrono::steady_clock::now() < deadline) {
+                             poetry::Clock::now() < deadline) {
                           std::this_thread::sleep_for(1ms);
                       }
                   }};

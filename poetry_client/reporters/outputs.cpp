@@ -10,15 +10,15 @@
 
 #include "poetry/detail/syscall.hpp"
 #include "poetry/detail/unique_fd.hpp"
-#include "targets.hpp"  // InputError
+#include "program_errors.hpp"
 
 namespace poetry::client {
 
 void check_stdout_open() {
     const int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
     if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
-        throw InputError(std::string("stdout is not open for writing") +
-                         (flags < 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+        throw cli::InputError(std::string("stdout is not open for writing") +
+                              (flags < 0 ? std::string(": ") + std::strerror(errno) : std::string()));
     }
 }
 
@@ -27,14 +27,14 @@ void check_output_dir(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-        throw InputError(where + ": " + ec.message());
+        throw cli::InputError(where + ": " + ec.message());
     }
     // A folder that exists can still refuse files (permissions, a read-only mount): try one.
     const auto probe = dir / (".poetry_client-check-" + std::to_string(::getpid()));
     const detail::UniqueFd file(
         detail::retry_on_eintr(ec, [&] { return ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); }));
     if (ec) {
-        throw InputError(where + ": cannot write in it: " + ec.message());
+        throw cli::InputError(where + ": cannot write in it: " + ec.message());
     }
     std::filesystem::remove(probe, ec);
 }

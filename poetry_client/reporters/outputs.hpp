@@ -17,11 +17,11 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Before any download: stdout is open for writing. @throws InputError (exit 2) if it is closed.
+/// Before any download: stdout is open for writing. @throws cli::InputError (exit 2) if it is closed.
 void check_stdout_open();
 
 /// Before any download: `dir` exists (made if need be) and a new file can be written in it.
-/// @throws InputError (exit 2) naming --output-dir and the cause.
+/// @throws cli::InputError (exit 2) naming --output-dir and the cause.
 void check_output_dir(const std::filesystem::path& dir);
 
 /// After writing to `out` (stdout) and flushing it. @throws OutputError ("cannot write to stdout:

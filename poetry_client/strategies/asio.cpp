@@ -1,12 +1,8 @@
 // asio: asio's own io_context on the calling thread and a C++20 coroutine per download, started with
 // co_spawn. The production-grade comparison point for the coroutines on the library's event loop.
-#include <unistd.h>
-
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -17,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include "asio_support.hpp"
+#include "describe_exception.hpp"
 #include "limits.hpp"
 #include "strategy.hpp"
 
@@ -25,15 +23,8 @@ namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
+using asio_support::use_tuple;
 using namespace asio::experimental::awaitable_operators;
-
-// asio 1.22 spelling: the token is explicit and as_tuple is still experimental.
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-/// One line for an exception caught by a catch (...).
-std::string unexpected_error(const std::exception_ptr& error) {
-    return "unexpected error: " + describe_exception(error);
-}
 
 class AsioDownloads {
 public:
@@ -52,11 +43,8 @@ public:
         // the last download ends, or io_.run() would wait on it for ever.
         std::optional<asio::posix::stream_descriptor> stop_request;
         if (interruption_ != nullptr) {
-            const int copy = ::dup(interruption_->fd());
-            if (copy < 0) {
-                throw std::system_error(errno, std::generic_category(), "dup the interruption's eventfd");
-            }
-            stop_request.emplace(io_, copy);
+            stop_request.emplace(io_,
+                                 asio_support::dup_for_asio(interruption_->fd(), "the interruption's eventfd"));
             stop_request->async_wait(asio::posix::stream_descriptor::wait_read, [this](const std::error_code& ec) {
                 if (ec) {
                     return;  // cancelled: the run ended first

@@ -27,7 +27,7 @@ struct FrameHeader {
     std::uint8_t status = 0;  // finished: the DownloadStatus
     std::uint16_t reserved = 0;
     std::uint32_t download = 0;  // the index in the strategy's downloads
-    std::int64_t time = 0;       // steady_clock nanoseconds: CLOCK_MONOTONIC is the same in every process
+    std::int64_t time = 0;       // Clock nanoseconds: CLOCK_MONOTONIC is the same in every process
     std::uint64_t payload_size = 0;
 };
 

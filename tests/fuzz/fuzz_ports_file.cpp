@@ -1,6 +1,6 @@
 // libFuzzer target: poetry_client's reader of the server's --ports-file (read_ports_file in
 // targets.cpp, compiled into this target). read_ports_file takes a path, so each input is written to a
-// memfd and read back through /proc/self/fd/N: no disk, no temp files left behind. InputError is the
+// memfd and read back through /proc/self/fd/N: no disk, no temp files left behind. cli::InputError is the
 // documented refusal; anything else that escapes, a sanitizer report, or an accepted file without
 // targets is a bug.
 #include <sys/mman.h>
@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (targets.empty()) {
             fail("an accepted ports file gave no target");
         }
-    } catch (const poetry::client::InputError&) {
+    } catch (const poetry::cli::InputError&) {
     }
     return 0;
 }

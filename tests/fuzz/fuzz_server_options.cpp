@@ -1,7 +1,7 @@
 // libFuzzer target: poetry_server's command line, above all its per-poem lists (--port, --num-bytes,
 // --delay and the fault options: one value for all poems or one per poem, comma-separated or
 // repeated). The input is the argument list, one argument per line, after the program name.
-// parse_options is called directly (options.cpp is compiled into this target); UsageError is the
+// parse_options is called directly (options.cpp is compiled into this target); cli::UsageError is the
 // documented refusal, anything else that escapes, a sanitizer report, or options that break what
 // ServerOptions promises are bugs.
 #include <algorithm>
@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else if (out.str().empty()) {
             fail("neither options nor --help/--version output");
         }
-    } catch (const poetry::server::UsageError&) {
+    } catch (const poetry::cli::UsageError&) {
     }
     return 0;
 }

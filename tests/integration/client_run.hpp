@@ -20,6 +20,7 @@
 
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 
 namespace poetry::test {
 
@@ -54,14 +55,14 @@ inline ProgramRun run_program(const std::vector<std::string>& argv,
                               const FdLimits& limits = {}) {
     using namespace std::chrono_literals;
     const TempDir dir;
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = Clock::now();
     ChildProcess process(argv, {dir / "out", dir / "err", limits.hard_and_soft, limits.soft});
     if (while_running) {
         while_running(process.pid());
     }
     const auto status = process.wait(60s);
     ProgramRun run{argv, status.value_or(-1), read_file(dir / "out"), read_file(dir / "err"),
-                   std::chrono::steady_clock::now() - started};
+                   Clock::now() - started};
     if (!status) {
         BOOST_FAIL(argv.front() << " did not exit within 60 s (killed):\n" << run);
     }

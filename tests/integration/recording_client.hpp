@@ -14,10 +14,9 @@
 
 #include "poetry/detail/syscall.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 
 namespace poetry::test {
-
-using Clock = std::chrono::steady_clock;
 
 struct Piece {
     Clock::duration at;  // since connect

@@ -15,6 +15,7 @@
 
 #include "poetry/net/socket.hpp"
 #include "support/child_process.hpp"
+#include "support/clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace poetry::test {
@@ -100,12 +101,12 @@ public:
                            std::optional<rlim_t> fd_limit = std::nullopt,
                            std::optional<rlim_t> fd_soft_limit = std::nullopt)
         : process_(command(args), {dir_ / "out", dir_ / "err", fd_limit, fd_soft_limit}) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        const auto deadline = Clock::now() + std::chrono::seconds(10);
         while (!std::filesystem::exists(dir_ / "ports.json")) {
             if (!process_.running()) {
                 throw std::runtime_error("poetry_server exited at start: " + err());
             }
-            if (std::chrono::steady_clock::now() > deadline) {
+            if (Clock::now() > deadline) {
                 throw std::runtime_error("poetry_server wrote no ports file within 10 s");
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -145,9 +146,9 @@ public:
 private:
     static bool wait_for(const std::filesystem::path& file, const std::string& text,
                          std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = Clock::now() + timeout;
         while (read_file(file).find(text) == std::string::npos) {
-            if (std::chrono::steady_clock::now() > deadline) {
+            if (Clock::now() > deadline) {
                 return false;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -36,6 +36,7 @@
 #include "integration/server_process.hpp"
 #include "support/fake_server.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 #include "support/timing.hpp"
 
 using namespace std::chrono_literals;
@@ -272,8 +273,8 @@ BOOST_DATA_TEST_CASE(each_selector_backend_works_for_the_loop_strategies,
          "--json", "--output-dir", dir.path().string()},
         [&](pid_t pid) {
             const auto fds = std::filesystem::path("/proc") / std::to_string(pid) / "fd";
-            const auto deadline = std::chrono::steady_clock::now() + 5s;
-            while (!watched && std::chrono::steady_clock::now() < deadline) {
+            const auto deadline = Clock::now() + 5s;
+            while (!watched && Clock::now() < deadline) {
                 std::error_code ec;
                 bool sockets = false;
                 bool epoll = false;
@@ -538,16 +539,16 @@ BOOST_DATA_TEST_CASE(a_stop_signal_keeps_what_arrived_reports_it_and_exits_128_p
     // 10 bytes every 20 ms: 1.3 s a poem. The signal comes once the server has sent chunk 3.
     RunningServer server({"-v", "--num-bytes", "10", "--delay", "0.02", poem_path("science.txt")});
     const TempDir dir;
-    std::chrono::steady_clock::time_point signalled;
+    Clock::time_point signalled;
     const ProgramRun run = run_client(
         {"--strategy", strategy, "--ports-file", server.ports_file().string(), "--connections", "2", "-q",
          "--output-dir", dir.path().string()},
         [&](pid_t pid) {
             BOOST_REQUIRE(server.wait_for_output("(chunk 3)"));
-            signalled = std::chrono::steady_clock::now();
+            signalled = Clock::now();
             ::kill(pid, signal);
         });
-    const std::chrono::duration<double> stopping = std::chrono::steady_clock::now() - signalled;
+    const std::chrono::duration<double> stopping = Clock::now() - signalled;
     BOOST_TEST(run.status == 128 + signal, run);
     const auto lines = lines_of(run.out);
     BOOST_REQUIRE(!lines.empty());

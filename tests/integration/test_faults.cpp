@@ -19,6 +19,7 @@
 #include "integration/server_modes.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 #include "support/timing.hpp"
 
 using namespace std::chrono_literals;
@@ -27,8 +28,6 @@ namespace data = boost::unit_test::data;
 namespace net = poetry::net;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string>& modes = server_modes;
 const std::string alla_sera = poem_path("alla_sera.txt");  // 551 bytes

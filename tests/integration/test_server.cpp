@@ -26,6 +26,7 @@
 #include "integration/server_modes.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 #include "support/process_stats.hpp"
 #include "support/sanitized.hpp"
 #include "support/tcp_state.hpp"
@@ -340,7 +341,7 @@ BOOST_DATA_TEST_CASE(a_burst_of_fifty_connections_gets_no_more_than_max_clients_
         reader.socket = net::connect(net::Address("127.0.0.1", server.port()));
     }
     // Read them all at once until each has ended: every client gets the whole poem or nothing.
-    read_until_all_end(readers, std::chrono::steady_clock::now() + 20s);
+    read_until_all_end(readers, Clock::now() + 20s);
     const std::string poem = read_file(poem_path("alla_sera.txt"));
     std::size_t whole = 0;
     for (std::size_t i = 0; i < readers.size(); ++i) {
@@ -408,8 +409,8 @@ BOOST_DATA_TEST_CASE(with_no_delay_the_summary_gives_the_throughput_not_a_latene
         BOOST_TEST(download(server.port()).bytes.size() == 20'000'000U);
     }
     // Both sessions have ended (their lines come as they close), so the stop interrupts none.
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (count(server.out(), ": sent 20000000 bytes in ") < 2 && std::chrono::steady_clock::now() < deadline) {
+    const auto deadline = Clock::now() + 10s;
+    while (count(server.out(), ": sent 20000000 bytes in ") < 2 && Clock::now() < deadline) {
         std::this_thread::sleep_for(5ms);
     }
     BOOST_TEST(server.stop() == 0);
@@ -675,8 +676,8 @@ BOOST_AUTO_TEST_CASE(a_stale_ports_file_of_a_crashed_server_is_replaced) {
     {
         ChildProcess crashed({POETRY_SERVER_PATH, "--ports-file", ports_file.string(), poem_path("science.txt")},
                              {});
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (!std::filesystem::exists(ports_file) && std::chrono::steady_clock::now() < deadline) {
+        const auto deadline = Clock::now() + 10s;
+        while (!std::filesystem::exists(ports_file) && Clock::now() < deadline) {
             std::this_thread::sleep_for(5ms);
         }
         BOOST_REQUIRE(std::filesystem::exists(ports_file));
@@ -689,9 +690,9 @@ BOOST_AUTO_TEST_CASE(a_stale_ports_file_of_a_crashed_server_is_replaced) {
     ChildProcess next({POETRY_SERVER_PATH, "--ports-file", ports_file.string(), "--delay", "0",
                        poem_path("science.txt")},
                       {dir / "out", dir / "err", std::nullopt, std::nullopt});
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    const auto deadline = Clock::now() + 10s;
     pid_t listed_pid = stale_pid;
-    while (listed_pid == stale_pid && next.running() && std::chrono::steady_clock::now() < deadline) {
+    while (listed_pid == stale_pid && next.running() && Clock::now() < deadline) {
         std::this_thread::sleep_for(5ms);
         if (std::filesystem::exists(ports_file)) {
             listed_pid = nlohmann::json::parse(read_file(ports_file)).at(0).at("pid").get<pid_t>();
@@ -744,9 +745,9 @@ BOOST_DATA_TEST_CASE(a_log_that_cannot_be_written_is_reported_once_and_the_serve
     ChildProcess server({POETRY_SERVER_PATH, "--mode", mode, "--ports-file", (dir / "ports.json").string(),
                          "--delay", "0", poem_path("science.txt")},
                         {"/dev/full", dir / "err", std::nullopt, std::nullopt});
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    const auto deadline = Clock::now() + 10s;
     while (!std::filesystem::exists(dir / "ports.json") && server.running() &&
-           std::chrono::steady_clock::now() < deadline) {
+           Clock::now() < deadline) {
         std::this_thread::sleep_for(5ms);
     }
     BOOST_REQUIRE(std::filesystem::exists(dir / "ports.json"));

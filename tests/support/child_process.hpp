@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/clock.hpp"
+
 namespace poetry::test {
 
 class ChildProcess {
@@ -102,9 +104,9 @@ public:
     /// Waits up to `timeout` for the child to exit. @returns its exit status (128 + signal if killed
     /// by one), or nullopt if it is still running.
     std::optional<int> wait(std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = Clock::now() + timeout;
         while (running()) {
-            if (std::chrono::steady_clock::now() >= deadline) {
+            if (Clock::now() >= deadline) {
                 return std::nullopt;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -21,6 +21,7 @@
 
 #include "poetry/detail/unique_fd.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/clock.hpp"
 
 namespace poetry::test {
 
@@ -147,9 +148,9 @@ inline bool peer_cannot_send_more(const net::Socket& ours) {
 /// above what a loaded machine (or a sanitizer) needs.
 template <class Condition>
 bool wait_until(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = Clock::now() + timeout;
     while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline) {
+        if (Clock::now() > deadline) {
             return false;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));

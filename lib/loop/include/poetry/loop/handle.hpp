@@ -2,41 +2,16 @@
 // cancel a callback that has not run yet.
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <memory>
+
+#include "poetry/loop/clock.hpp"
 
 namespace poetry {
 
 class EventLoop;
 
-/// The loop's clock: monotonic, so timers are immune to wall-clock changes.
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
 using Callback = std::function<void()>;
-
-/// `delay` in the clock's unit, rounded up, and saturated instead of overflowing: "wait forever"
-/// (hours::max()) must not wrap around into the past. Anything beyond ~146 years counts as forever.
-template <class Rep, class Period>
-constexpr Clock::duration saturating_duration(std::chrono::duration<Rep, Period> delay) noexcept {
-    using Seconds = std::chrono::duration<double>;
-    constexpr Seconds forever = Seconds(Clock::duration::max()) / 2;
-    if (Seconds(delay) >= forever) {
-        return Clock::duration::max();
-    }
-    if (Seconds(delay) <= -forever) {
-        return Clock::duration::min();
-    }
-    return std::chrono::ceil<Clock::duration>(delay);
-}
-
-/// `now + delay`, saturating at TimePoint::max().
-constexpr TimePoint deadline_after(TimePoint now, Clock::duration delay) noexcept {
-    if (delay > Clock::duration::zero() && delay >= TimePoint::max() - now) {
-        return TimePoint::max();
-    }
-    return now + delay;
-}
 
 namespace detail {
 
