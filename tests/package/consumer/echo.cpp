@@ -1,6 +1,8 @@
 // An echo server and three clients on one event loop, in coroutines: each client sends a line,
-// reads the echo back and prints it; the server echoes until the client closes its side.
+// reads the echo back and prints it; the server echoes until the client closes its side. The third
+// client connects by host name, which the library resolves on a thread of its own.
 #include <cstddef>
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <system_error>
@@ -27,7 +29,8 @@ Task<void> serve(EventLoop& loop, net::Socket& listener) {
     }
 }
 
-Task<std::string> ask(EventLoop& loop, net::Endpoint server, std::string line) {
+// `server` may name a host: connect resolves it off the loop (on the loop's resolver threads).
+Task<std::string> ask(EventLoop& loop, net::Address server, std::string line) {
     net::Socket socket = co_await connect(loop, server);
     co_await send_all(loop, socket, net::as_bytes(line));
     std::error_code ignored;  // if shutdown fails, the server's reply still ends with the connection
@@ -42,12 +45,12 @@ Task<std::string> ask(EventLoop& loop, net::Endpoint server, std::string line) {
 
 Task<void> main_task(EventLoop& loop) {
     net::Socket listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
-    const net::Endpoint server = listener.local_endpoint();
+    const std::uint16_t port = listener.local_endpoint().port();
     Future<void> serving = create_task(loop, serve(loop, listener));
     std::vector<Task<std::string>> questions;
-    for (const char* line : {"one", "two", "three"}) {
-        questions.push_back(ask(loop, server, line));
-    }
+    questions.push_back(ask(loop, net::Address("127.0.0.1", port), "one"));
+    questions.push_back(ask(loop, net::Address("127.0.0.1", port), "two"));
+    questions.push_back(ask(loop, net::Address("localhost", port), "three"));
     for (const std::string& answer : co_await gather(loop, std::move(questions))) {
         std::cout << "echo: " << answer << '\n';
     }
