@@ -37,6 +37,21 @@ void make_readable(poetry::net::Socket& peer) {
     BOOST_REQUIRE_EQUAL(::write(peer.fd(), "x", 1), 1);
 }
 
+// Adds a reader for `fd` (which may replace one left behind), makes it readable through `peer`, and
+// runs the loop until the reader has run or 2 s have passed. @returns how often it ran.
+int runs_of_a_new_reader(EventLoop& loop, int fd, poetry::net::Socket& peer) {
+    int runs = 0;
+    loop.add_reader(fd, [&] {
+        ++runs;
+        loop.stop();
+    });
+    make_readable(peer);
+    auto give_up = loop.call_later(2s, [&] { loop.stop(); });
+    loop.run_forever();
+    loop.remove_reader(fd);
+    return runs;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(closed_while_registered)
@@ -80,18 +95,9 @@ BOOST_DATA_TEST_CASE(a_reused_fd_number_is_watched_again_after_a_wait,
     // The lowest free number is the one just closed: the new socket gets it.
     auto [socket, peer] = poetry::net::socket_pair();
     BOOST_REQUIRE_EQUAL(socket.fd(), fd);
-    int new_calls = 0;
-    loop.add_reader(fd, [&] {
-        ++new_calls;
-        loop.stop();
-    });
-    make_readable(peer);
-    auto give_up = loop.call_later(2s, [&] { loop.stop(); });
-    loop.run_forever();
-    BOOST_TEST(new_calls == 1);
+    BOOST_TEST(runs_of_a_new_reader(loop, fd, peer) == 1);
     BOOST_TEST(old_calls == 0);
     BOOST_TEST(reported.lines().empty());
-    BOOST_TEST(loop.remove_reader(fd));
 }
 
 BOOST_DATA_TEST_CASE(a_reused_fd_number_is_watched_again_before_any_wait,
@@ -105,16 +111,7 @@ BOOST_DATA_TEST_CASE(a_reused_fd_number_is_watched_again_before_any_wait,
     BOOST_REQUIRE_EQUAL(socket.fd(), fd);
     // Replacing the reader reaches the selector, so epoll (which dropped the closed fd from its
     // set when it closed) watches the new one.
-    bool called = false;
-    loop.add_reader(fd, [&] {
-        called = true;
-        loop.stop();
-    });
-    make_readable(peer);
-    auto give_up = loop.call_later(2s, [&] { loop.stop(); });
-    loop.run_forever();
-    BOOST_TEST(called);
-    loop.remove_reader(fd);
+    BOOST_TEST(runs_of_a_new_reader(loop, fd, peer) == 1);
 }
 
 BOOST_DATA_TEST_CASE(adding_the_other_direction_to_a_reused_number_reaches_the_selector,
@@ -128,16 +125,7 @@ BOOST_DATA_TEST_CASE(adding_the_other_direction_to_a_reused_number_reaches_the_s
     auto [socket, peer] = poetry::net::socket_pair();
     BOOST_REQUIRE_EQUAL(socket.fd(), fd);
     loop.remove_writer(fd);  // the caller's clean-up, late
-    bool called = false;
-    loop.add_reader(fd, [&] {
-        called = true;
-        loop.stop();
-    });
-    make_readable(peer);
-    auto give_up = loop.call_later(2s, [&] { loop.stop(); });
-    loop.run_forever();
-    BOOST_TEST(called);
-    loop.remove_reader(fd);
+    BOOST_TEST(runs_of_a_new_reader(loop, fd, peer) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
