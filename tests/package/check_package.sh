@@ -24,6 +24,12 @@ if [ "$output" != "$expected" ]; then
     printf 'package: the consumer printed:\n%s\nexpected:\n%s\n' "$output" "$expected" >&2
     exit 1
 fi
+output="$(timeout 20 "$work/build/layers")"
+expected=$'net: a line\nselectors: readable: a line\nloop: a line'
+if [ "$output" != "$expected" ]; then
+    printf 'package: the layers example printed:\n%s\nexpected:\n%s\n' "$output" "$expected" >&2
+    exit 1
+fi
 # A version the package does not promise to be compatible with is refused.
 if cmake -S "$here/consumer" -B "$work/build-wrong" -G "$generator" -DCMAKE_PREFIX_PATH="$work/prefix" \
     -DPOETRY_WANTED_VERSION=1.0 >"$work/wrong.log" 2>&1; then
@@ -35,4 +41,4 @@ if ! grep -q 'poetryConfig.cmake, version: 0.1.0' "$work/wrong.log"; then  # con
     cat "$work/wrong.log" >&2
     exit 1
 fi
-echo "package: installed, built the consumer out of tree, and it printed the three echoes"
+echo "package: installed, built the consumer out of tree, and its echo and layers programs printed what they should"
