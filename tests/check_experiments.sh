@@ -46,6 +46,20 @@ for strategy in "${strategies[@]}"; do
     grep -q "^delay 0.05 *$strategy " "$work/classic.out" || fail "classic table has no row for $strategy"
 done
 check_svg "$RESULTS_DIR/classic/timeline.svg"
+# The lesson's own runs, and its figures beside ours: the Pool(4) row and the one-thread-at-a-time
+# row (which takes the sum of the poems' times, like blocking: 1.8 s at --delay 0.05).
+[ "$(csv_rows "$RESULTS_DIR/classic/classic.csv" "delay 0.05, --workers 4")" = 1 ] || fail "no --workers 4 row"
+[ "$(csv_rows "$RESULTS_DIR/classic/classic.csv" "delay 0.05, --workers 1")" = 1 ] || fail "no --workers 1 row"
+check_svg "$RESULTS_DIR/classic/processes-4.svg"
+check_svg "$RESULTS_DIR/classic/threads-1.svg"
+lessons="$RESULTS_DIR/classic/lessons.md"
+[ "$(grep -c '^| delay 0.05' "$lessons")" = 10 ] || fail "lessons.md: not 10 rows"
+grep -q '^| delay 0.05 | blocking | .* | about 21 s | one poem after another: .* 1.80 s by the schedule' \
+    "$lessons" || fail "lessons.md: the blocking row lacks the lesson's 21 s or the 1.80 s schedule"
+# At least the 1.80 s sum (the server's schedule cannot be beaten), far from the 0.65 s of all at once.
+awk -F' [|] ' '$1 == "| delay 0.05, --workers 1" && $2 == "threads" { found = 1; exit !($3 >= 1.75 && $3 < 4) }
+               END { if (!found) exit 1 }' "$lessons" \
+    || fail "lessons.md: threads --workers 1 did not take the sum of the poems' times"
 
 run blocking-server
 for mode in blocking threaded async; do
