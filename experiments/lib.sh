@@ -6,12 +6,28 @@ build="${BUILD_DIR:-$root/build/default}"
 poems="$root/poems"
 quick=0
 results="${RESULTS_DIR:-$root/results}/$name"
-for arg in "$@"; do
-    case "$arg" in
+# An experiment may declare flags of its own before sourcing this file: an associative array `flags`
+# from each flag's name to its default, which `--name VALUE` on the command line replaces.
+declare -A flags
+while [ $# -gt 0 ]; do
+    case "$1" in
         --quick) quick=1 ;;
         -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "$name: unknown argument $arg (try --help)" >&2; exit 2 ;;
+        --*)
+            if [[ ! -v "flags[${1#--}]" ]]; then
+                echo "$name: unknown argument $1 (try --help)" >&2
+                exit 2
+            fi
+            if [ $# -lt 2 ]; then
+                echo "$name: $1 needs a value (try --help)" >&2
+                exit 2
+            fi
+            flags[${1#--}]=$2
+            shift
+            ;;
+        *) echo "$name: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
+    shift
 done
 for binary in poetry_server/poetry_server poetry_client/poetry_client; do
     if [ ! -x "$build/$binary" ]; then

@@ -61,6 +61,24 @@ awk -F' [|] ' '$1 == "| delay 0.05, --workers 1" && $2 == "threads" { found = 1;
                END { if (!found) exit 1 }' "$lessons" \
     || fail "lessons.md: threads --workers 1 did not take the sum of the poems' times"
 
+run crawler
+# N = 10 in quick mode: every strategy, the lesson's figures beside ours, and the schedule's relation:
+# one page after another takes at least 10 x 0.09 s, all at once about one request.
+[ "$(csv_rows "$RESULTS_DIR/crawler/crawler.csv" "N 10")" = 8 ] || fail "crawler.csv: not 8 rows"
+lessons="$RESULTS_DIR/crawler/lessons.md"
+grep -q '^| 10 | blocking | .* | 0.928 | one page after another: 10 x 0.090 s = 0.900 s' "$lessons" \
+    || fail "crawler lessons.md: the blocking row lacks the lesson's 0.928 s or the 0.9 s schedule"
+awk -F' [|] ' '$2 == "blocking" { b = $3 } $2 == "callbacks" { c = $3 }
+               END { exit !(b >= 0.9 && c >= 0.09 && c < b / 2) }' "$lessons" \
+    || fail "crawler lessons.md: blocking is not the sum of the requests, or callbacks not concurrent"
+# An experiment's own flags: a missing value and an unknown flag are refused with exit status 2.
+for bad in "--pages" "--speed 3"; do
+    status=0
+    "$experiments/crawler" --quick $bad >"$work/bad.out" 2>&1 || status=$?
+    [ "$status" = 2 ] && grep -q "^crawler: .*${bad%% *}" "$work/bad.out" \
+        || fail "crawler $bad: exit status $status, said: $(cat "$work/bad.out")"
+done
+
 run blocking-server
 for mode in blocking threaded async; do
     for clients in 2 10; do
