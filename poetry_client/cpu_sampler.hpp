@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "download.hpp"
+#include "poetry/metrics/resource_usage.hpp"
 
 namespace poetry::client {
 
@@ -39,17 +40,20 @@ class CpuSampler {
 public:
     static constexpr std::chrono::milliseconds default_interval{20};
 
-    /// Starts the thread; the trace starts at `start` and at the CPU time read now.
-    explicit CpuSampler(TimePoint start, std::chrono::nanoseconds interval = default_interval);
+    /// Starts the thread; the trace starts at `start`, when the process's CPU time was `cpu_at_start`
+    /// (metrics::cpu_times().total(), read by the caller so that the trace adds up to its own figure).
+    CpuSampler(TimePoint start, metrics::Seconds cpu_at_start,
+               std::chrono::nanoseconds interval = default_interval);
     CpuSampler(const CpuSampler&) = delete;
     CpuSampler& operator=(const CpuSampler&) = delete;
     ~CpuSampler();
 
-    /// Takes a last sample at `end`'s CPU time, joins the thread and hands over the trace.
-    CpuTrace stop(TimePoint end);
+    /// Joins the thread, ends the trace with an interval up to `end`, when the CPU time was `cpu_at_end`,
+    /// and hands the trace over.
+    CpuTrace stop(TimePoint end, metrics::Seconds cpu_at_end);
 
 private:
-    void sample(TimePoint at);
+    void sample(TimePoint at, metrics::Seconds cpu);
     void run();
 
     std::chrono::nanoseconds interval_;

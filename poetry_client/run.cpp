@@ -48,14 +48,15 @@ RunReport run_strategy(const StrategyInfo& strategy, std::span<const Download> d
     report.started = Clock::now();
     std::optional<CpuSampler> sampler;
     if (sample_cpu) {
-        sampler.emplace(report.started);
+        sampler.emplace(report.started, cpu_before.total());
     }
     report.results = strategy.run(downloads, settings, observer);
     const TimePoint ended = Clock::now();
     report.wall = ended - report.started;
-    report.cpu = metrics::cpu_times() - cpu_before;
+    const metrics::CpuTimes cpu_after = metrics::cpu_times();
+    report.cpu = cpu_after - cpu_before;
     if (sampler) {
-        report.cpu_trace = sampler->stop(ended);
+        report.cpu_trace = sampler->stop(ended, cpu_after.total());
     }
     report.peak_rss_bytes = metrics::peak_rss_bytes();
     // A child process's peak counts when this run waited for it (the processes strategy).
