@@ -195,7 +195,9 @@ int run(int argc, char** argv) {
         if (chunk_log) {
             chunk_log->start_run(downloads);
         }
-        reports.push_back(client::run_strategy(*strategy, downloads, settings, observer));
+        // The CPU sampler runs only for a timeline, which draws what it samples.
+        reports.push_back(client::run_strategy(*strategy, downloads, settings, observer,
+                                               options->timeline.has_value()));
         if (chunk_log) {
             logs.push_back(chunk_log->take_run());
         }

@@ -1,6 +1,7 @@
 #include "run.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace poetry::client {
 namespace {
@@ -37,7 +38,7 @@ std::size_t RunReport::bytes() const noexcept {
 }
 
 RunReport run_strategy(const StrategyInfo& strategy, std::span<const Download> downloads,
-                       const StrategySettings& settings, DownloadObserver& observer) {
+                       const StrategySettings& settings, DownloadObserver& observer, bool sample_cpu) {
     RunReport report;
     report.strategy = strategy.name;
     // Each run gets its own peak, where the kernel allows it (else the peak is the process's so far).
@@ -45,9 +46,18 @@ RunReport run_strategy(const StrategyInfo& strategy, std::span<const Download> d
     const std::size_t children_peak_before = metrics::children_peak_rss_bytes();
     const metrics::CpuTimes cpu_before = metrics::cpu_times();
     report.started = Clock::now();
+    std::optional<CpuSampler> sampler;
+    if (sample_cpu) {
+        sampler.emplace(report.started, cpu_before.total());
+    }
     report.results = strategy.run(downloads, settings, observer);
-    report.wall = Clock::now() - report.started;
-    report.cpu = metrics::cpu_times() - cpu_before;
+    const TimePoint ended = Clock::now();
+    report.wall = ended - report.started;
+    const metrics::CpuTimes cpu_after = metrics::cpu_times();
+    report.cpu = cpu_after - cpu_before;
+    if (sampler) {
+        report.cpu_trace = sampler->stop(ended, cpu_after.total());
+    }
     report.peak_rss_bytes = metrics::peak_rss_bytes();
     // A child process's peak counts when this run waited for it (the processes strategy).
     if (const std::size_t children_peak = metrics::children_peak_rss_bytes();

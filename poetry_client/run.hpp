@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_sampler.hpp"
 #include "download.hpp"
 #include "poetry/metrics/resource_usage.hpp"
 #include "strategy.hpp"
@@ -20,6 +21,7 @@ struct RunReport {
     Seconds wall{};
     metrics::CpuTimes cpu;
     std::size_t peak_rss_bytes = 0;
+    CpuTrace cpu_trace;  // empty unless the run was asked to sample its CPU (for the timelines)
 
     [[nodiscard]] std::size_t complete() const noexcept;
     [[nodiscard]] std::size_t partial() const noexcept;
@@ -29,7 +31,9 @@ struct RunReport {
     [[nodiscard]] bool all_complete() const noexcept { return complete() == results.size(); }
 };
 
+/// Runs `strategy` and measures it. With `sample_cpu`, a CpuSampler thread also records the CPU use
+/// every 20 ms into RunReport::cpu_trace; without it no thread is started.
 RunReport run_strategy(const StrategyInfo& strategy, std::span<const Download> downloads,
-                       const StrategySettings& settings, DownloadObserver& observer);
+                       const StrategySettings& settings, DownloadObserver& observer, bool sample_cpu = false);
 
 }  // namespace poetry::client

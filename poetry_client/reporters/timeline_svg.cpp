@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace poetry::client {
 namespace {
@@ -24,6 +26,12 @@ constexpr double axis_height = 46;  // ticks, their labels and the axis caption
 constexpr double bar_height = 12;   // the tallest chunk bar: the largest chunk in the picture
 constexpr double bar_width = 2;
 constexpr double char_width = 6.7;  // of the 11 px monospace font, to lay out the key
+constexpr double cpu_height = 10;   // the CPU strip under a panel's lanes: full height is every core
+constexpr double cpu_gap = 4;       // between the last lane (or the note) and the strip
+// The strip is drawn in slices of the axis this many to the plot's width (2 px), so that a long run's
+// thousands of 20 ms samples stay one short path.
+constexpr std::size_t cpu_slices = 370;
+constexpr std::string_view cpu_colour = "#555";
 
 // A lane with more chunks than this merges those that fall in the same slice of the axis into one bar
 // (class "chunks"): beyond a few hundred, the bars would overlap anyway, and the file would grow with
@@ -108,11 +116,12 @@ private:
     double span_;
 };
 
-/// Fixed across panels, so that every panel's chunk bars compare.
+/// Fixed across panels, so that every panel's chunk bars and CPU strips compare.
 struct Scales {
     TimeAxis axis;
     std::uint32_t largest_chunk;
     std::size_t max_lanes;
+    unsigned cores;  // a full CPU strip: every core of the machine busy
 };
 
 std::size_t lanes_drawn(const RunReport& report, std::size_t max_lanes) {
@@ -121,8 +130,60 @@ std::size_t lanes_drawn(const RunReport& report, std::size_t max_lanes) {
 
 double panel_height(const RunReport& report, std::size_t max_lanes) {
     const bool note = report.results.size() > max_lanes;
+    const bool cpu = !report.cpu_trace.empty();
     return panel_title_height + static_cast<double>(lanes_drawn(report, max_lanes)) * lane_height +
-           (note ? note_height : 0) + panel_gap;
+           (note ? note_height : 0) + (cpu ? cpu_gap + cpu_height : 0) + panel_gap;
+}
+
+/// The CPU strip: a grey band as wide as the run, and in it a step area whose height is the CPU use of
+/// each slice of the axis, from 0 to every core (a dashed line marks one core when there are more).
+/// One <path class="cpu"> of M, V and H commands only: "M x0 bottom", then "V y" for each change of height
+/// and "H x" to where that height ends, then back down: "V bottom Z".
+void write_cpu_strip(std::ostream& out, const RunReport& report, double top, const Scales& scales) {
+    const CpuTrace& trace = report.cpu_trace;
+    const double bottom = top + cpu_height;
+    const TimePoint start = report.started;
+    const TimePoint end = start + std::chrono::duration_cast<Clock::duration>(report.wall);
+    const double x_end = scales.axis.x(end, start);
+    out << "<g class=\"cpu-strip\" data-cores=\"" << scales.cores << "\">";
+    out << "<text x=\"" << Px{plot_left - 8} << "\" y=\"" << Px{bottom} << "\" text-anchor=\"end\">CPU</text>";
+    out << "<rect class=\"cpu-band\" x=\"" << Px{plot_left} << "\" y=\"" << Px{top} << "\" width=\""
+        << Px{std::max(x_end - plot_left, 0.0)} << "\" height=\"" << Px{cpu_height} << "\"/>";
+    const double slice_seconds = scales.axis.span() / static_cast<double>(cpu_slices);
+    out << "<path class=\"cpu\" d=\"M" << Px{plot_left} << ' ' << Px{bottom};
+    double y = bottom;
+    double x = plot_left;  // where the current height began to be drawn ...
+    double x_to = plot_left;  // ... and how far it goes
+    for (std::size_t k = 0; k < cpu_slices; ++k) {
+        const TimePoint from = start + std::chrono::duration_cast<Clock::duration>(
+                                           Seconds(static_cast<double>(k) * slice_seconds));
+        if (from >= end) {
+            break;
+        }
+        const TimePoint to = std::min(end, start + std::chrono::duration_cast<Clock::duration>(
+                                                       Seconds(static_cast<double>(k + 1) * slice_seconds)));
+        const double cores =
+            std::clamp(trace.cores_between(from, to).value_or(0), 0.0, static_cast<double>(scales.cores));
+        // Rounded as it is written, so that slices of one height merge into one H.
+        const double height = std::round(cpu_height * cores / scales.cores * 10) / 10;
+        if (bottom - height != y) {
+            if (x_to > x) {
+                out << 'H' << Px{x_to};
+            }
+            y = bottom - height;
+            x = x_to;
+            out << 'V' << Px{y};
+        }
+        x_to = scales.axis.x(to, start);
+    }
+    out << 'H' << Px{x_to};
+    out << 'V' << Px{bottom} << "Z\"/>";
+    if (scales.cores > 1) {
+        const double one_core = bottom - cpu_height / scales.cores;
+        out << "<line x1=\"" << Px{plot_left} << "\" y1=\"" << Px{one_core} << "\" x2=\"" << Px{x_end}
+            << "\" y2=\"" << Px{one_core} << "\" stroke=\"#999\" stroke-dasharray=\"1 2\"/>";
+    }
+    out << "</g>\n";
 }
 
 void write_chunks(std::ostream& out, const DownloadLog& log, TimePoint start, double y_bottom,
@@ -195,7 +256,8 @@ void write_panel(std::ostream& out, const RunReport& report, const RunLog& log, 
                  const Scales& scales) {
     out << "<g class=\"panel\">\n";
     const std::string title = report.strategy + " \u2014 " + seconds_text(report.wall.count(), 2) +
-                              " s wall, " + std::to_string(report.complete()) + " of " +
+                              " s wall, " + seconds_text(report.cpu.total().count(), 2) + " s CPU, " +
+                              std::to_string(report.complete()) + " of " +
                               std::to_string(report.results.size()) + " complete";
     out << "<text class=\"title\" x=\"" << Px{plot_left} << "\" y=\"" << Px{top + 15} << "\">"
         << escape_xml(title) << "</text>\n";
@@ -207,6 +269,10 @@ void write_panel(std::ostream& out, const RunReport& report, const RunLog& log, 
     if (report.results.size() > drawn) {
         out << "<text class=\"more\" x=\"" << Px{plot_left} << "\" y=\"" << Px{lane_top + 12} << "\">"
             << "\u2026 and " << report.results.size() - drawn << " more downloads not shown</text>\n";
+        lane_top += note_height;
+    }
+    if (!report.cpu_trace.empty()) {
+        write_cpu_strip(out, report, lane_top + cpu_gap, scales);
     }
     out << "</g>\n";
 }
@@ -234,7 +300,8 @@ void write_axis(std::ostream& out, const TimeAxis& axis, double top, double bott
 
 /// The title and a key to the marks (drawn without the classes the marks carry, so that counting marks
 /// by class counts only the run's).
-void write_header(std::ostream& out, std::span<const RunReport> reports, std::uint32_t largest_chunk) {
+void write_header(std::ostream& out, std::span<const RunReport> reports, std::uint32_t largest_chunk,
+                  unsigned cores) {
     const std::size_t downloads = reports.empty() ? 0 : reports.front().results.size();
     out << "<text class=\"title\" x=\"10\" y=\"18\">poetry_client timeline: " << downloads
         << (downloads == 1 ? " download" : " downloads") << ", "
@@ -264,6 +331,17 @@ void write_header(std::ostream& out, std::span<const RunReport> reports, std::ui
         x += 20 + static_cast<double>(words[i].size()) * char_width + 18;
     }
     out << "</g>\n";
+    // The CPU strip's key, right of the title (the marks' row is full).
+    if (std::any_of(reports.begin(), reports.end(), [](const auto& r) { return !r.cpu_trace.empty(); })) {
+        const std::string cpu_words =
+            "the process's CPU use, sampled every " +
+            std::to_string(CpuSampler::default_interval.count()) + " ms: full height " +
+            std::to_string(cores) + (cores == 1 ? " core" : " cores (dotted: one)");
+        out << "<g class=\"key\" fill=\"#444\" stroke=\"#444\"><g transform=\"translate(430 14)\">"
+            << "<rect x=\"0\" y=\"-6\" width=\"16\" height=\"10\" fill=\"#f0f0f0\" stroke=\"none\"/>"
+            << "<rect x=\"0\" y=\"-1\" width=\"16\" height=\"5\" fill=\"" << cpu_colour
+            << "\" stroke=\"none\"/><text x=\"20\" y=\"4\">" << escape_xml(cpu_words) << "</text></g></g>\n";
+    }
 }
 
 }  // namespace
@@ -279,7 +357,8 @@ void write_timeline_svg(std::ostream& out, std::span<const RunReport> reports, s
             }
         }
     }
-    const Scales scales{TimeAxis(timeline_span_seconds(reports, logs)), largest_chunk, max_lanes};
+    const Scales scales{TimeAxis(timeline_span_seconds(reports, logs)), largest_chunk, max_lanes,
+                        std::max(1U, std::thread::hardware_concurrency())};
 
     double height = header_height;
     for (const auto& report : reports) {
@@ -303,9 +382,11 @@ void write_timeline_svg(std::ostream& out, std::span<const RunReport> reports, s
         << ".connect{fill:#fff;stroke-width:1.5}\n"
         << ".finish{stroke:none}\n"
         << ".fail{stroke:" << failure_colour << ";stroke-width:2;fill:none}\n"
+        << ".cpu-band{fill:#f0f0f0}\n"
+        << ".cpu{fill:" << cpu_colour << ";stroke:none}\n"
         << "</style>\n"
         << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
-    write_header(out, reports, largest_chunk);
+    write_header(out, reports, largest_chunk, scales.cores);
     write_axis(out, scales.axis, axis_top, axis_bottom);
     double top = header_height;
     for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {

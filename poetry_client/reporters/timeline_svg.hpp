@@ -20,7 +20,9 @@ inline constexpr std::size_t svg_timeline_lanes = 50;
 /// The marks carry classes for scripts: a <g class="panel"> per strategy holding a <g class="lane"> per
 /// download drawn, with class="connect", "chunk" (one per chunk; "chunks" for a bar that merges the
 /// chunks of a crowded lane), "finish" (complete) and "fail" (partial or failed); class="more" notes
-/// the downloads left out.
+/// the downloads left out. A run that sampled its CPU (RunReport::cpu_trace) gets, under its lanes, a
+/// <g class="cpu-strip" data-cores="N"> holding a "cpu-band" rect (the run's length) and one "cpu" path
+/// of M/V/H steps whose height is the CPU in use, full height N cores (the machine's).
 void write_timeline_svg(std::ostream& out, std::span<const RunReport> reports, std::span<const RunLog> logs,
                         std::size_t max_lanes = svg_timeline_lanes);
 

@@ -1,17 +1,20 @@
 #include "reporters/timeline_text.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace poetry::client {
 namespace {
 
 constexpr std::size_t ruler_step = 10;  // a time label every this many columns
+constexpr std::string_view cpu_label = "CPU";
 
 std::string format(const char* pattern, double value) {
     char text[64];
@@ -88,6 +91,37 @@ std::string row_of(const DownloadResult& result, const DownloadLog& log, TimePoi
     return row;
 }
 
+/// The CPU row's marks for a share of one core: blank below 5%, then . : - = up to 95%, # from 95% (and
+/// for more than one core, which only child processes reach).
+char cpu_mark(double cores) {
+    constexpr std::string_view marks = " .:-=#";
+    constexpr double below[] = {0.05, 0.25, 0.50, 0.75, 0.95};
+    std::size_t level = 0;
+    while (level < std::size(below) && cores >= below[level]) {
+        ++level;
+    }
+    return marks[level];
+}
+
+/// The run's CPU use, a mark per column from its start to its end, then '|'. Empty without a trace.
+std::string cpu_row(const RunReport& report, const Columns& columns) {
+    if (report.cpu_trace.empty()) {
+        return {};
+    }
+    const TimePoint end = report.started + std::chrono::duration_cast<Clock::duration>(report.wall);
+    const std::size_t last = columns.of(end, report.started);
+    const auto column_time = [&](std::size_t column) {
+        return report.started + std::chrono::duration_cast<Clock::duration>(
+                                    Seconds(static_cast<double>(column) * columns.seconds()));
+    };
+    std::string row;
+    for (std::size_t column = 0; column <= last; ++column) {
+        const auto cores = report.cpu_trace.cores_between(column_time(column), column_time(column + 1));
+        row += cpu_mark(cores.value_or(0));
+    }
+    return row + '|';
+}
+
 /// Time labels every ruler_step columns, starting at the first column of the rows.
 std::string ruler(const Columns& columns) {
     const double step = columns.seconds() * ruler_step;
@@ -111,7 +145,7 @@ std::string ruler(const Columns& columns) {
 
 void write_timeline_text(std::ostream& out, std::span<const RunReport> reports, std::span<const RunLog> logs,
                          std::size_t max_rows) {
-    std::size_t label_width = 0;
+    std::size_t label_width = cpu_label.size();
     for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
         const std::size_t rows = std::min(reports[r].results.size(), max_rows);
         for (std::size_t i = 0; i < rows; ++i) {
@@ -123,12 +157,19 @@ void write_timeline_text(std::ostream& out, std::span<const RunReport> reports, 
 
     out << "\nTimeline: 1 column = " << format("%.3g", columns.seconds())
         << " s; c connected, a digit: chunks in that column (+ for 10 or more), . waiting, | complete, "
-           "x failed or partial\n";
+           "x failed or partial; "
+           "CPU: ' .:-=#' for 0 to 100% of a core, | the run's end\n";
     out << indent << ruler(columns) << '\n';
     for (std::size_t r = 0; r < reports.size() && r < logs.size(); ++r) {
         const RunReport& report = reports[r];
-        out << "== " << report.strategy << ": " << format("%.2f", report.wall.count()) << " s, "
-            << report.complete() << " of " << report.results.size() << " complete ==\n";
+        out << "== " << report.strategy << ": " << format("%.2f", report.wall.count()) << " s wall, "
+            << format("%.2f", report.cpu.total().count()) << " s CPU, " << report.complete() << " of "
+            << report.results.size() << " complete ==\n";
+        if (const std::string cpu = cpu_row(report, columns); !cpu.empty()) {
+            std::string label(cpu_label);
+            label.resize(label_width, ' ');
+            out << label << "  " << cpu << '\n';
+        }
         const std::size_t rows = std::min({report.results.size(), logs[r].size(), max_rows});
         for (std::size_t i = 0; i < rows; ++i) {
             std::string label = label_of(report.results[i]);

@@ -1,8 +1,10 @@
 // --timeline -: the timeline picture as text, after the report. One row per download across a fixed
 // number of columns of time, on one scale for every strategy (each from its own start):
+//   CPU                    ::.       |
 //   Task 1 127.0.0.1:8000  c1.1.1.1.1|
 // c connected, a digit for the chunks that arrived in that column, . waiting, | complete, x failed or
-// partial.
+// partial. Above a strategy's rows, its CPU row (when the run sampled its CPU): per column the share of
+// one core the process used, ' .:-=#' for 0 to 100%, and | after the run's last column.
 #pragma once
 
 #include <cstddef>

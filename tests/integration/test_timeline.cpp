@@ -1,7 +1,8 @@
 // poetry_client's pictures of a run, from the real binary against a real poetry_server on free ports:
 // --timeline FILE.svg (well-formed, renders, a lane per download and a mark per chunk, one panel per
-// strategy on one time axis, capped lanes), --timeline - (a text row per download), --chunk-times in
-// the JSON, and the usage errors. xmllint and rsvg-convert must be installed (scripts/install-deps.sh):
+// strategy on one time axis, capped lanes, a CPU strip per panel), --timeline - (a text row per
+// download, a CPU row per strategy), busy polling's full CPU strip against blocking's empty one,
+// --chunk-times in the JSON, and the usage errors. xmllint and rsvg-convert must be installed (scripts/install-deps.sh):
 // without them the SVG checks fail rather than pass unchecked.
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -27,6 +28,7 @@
 #include "integration/bad_input.hpp"
 #include "integration/client_run.hpp"
 #include "integration/server_process.hpp"
+#include "support/timing.hpp"
 #include "poetry/net/socket.hpp"
 
 using namespace std::chrono_literals;
@@ -113,10 +115,51 @@ std::vector<Lane> lanes_of(const std::string& panel) {
     return lanes;
 }
 
-/// An SVG panel (<g class="panel">): its title and lanes.
+/// A panel's CPU strip (<g class="cpu-strip">): the share of its length (the run's) drawn at least
+/// `busy_cores` high, read from its step path ("M x bottom", then V y and H x, then "V bottom Z").
+struct CpuStrip {
+    unsigned cores = 0;  // full height
+    double length = 0;   // in px, the run's wall time
+    double busy = 0;     // in px, at least busy_cores of use
+};
+
+constexpr double busy_cores = 0.05;  // the text row's first mark, '.'
+constexpr double cpu_strip_height = 10;
+
+std::optional<CpuStrip> cpu_strip_of(const std::string& panel) {
+    std::smatch match;
+    if (!std::regex_search(panel, match,
+                           std::regex("<g class=\"cpu-strip\" data-cores=\"(\\d+)\">.*<path class=\"cpu\" "
+                                      "d=\"M([0-9.]+) ([0-9.]+)([^\"]*)Z\"/>"))) {
+        return std::nullopt;
+    }
+    CpuStrip strip;
+    strip.cores = static_cast<unsigned>(std::stoul(match[1]));
+    double x = std::stod(match[2]);
+    const double bottom = std::stod(match[3]);
+    double y = bottom;
+    const double busy_height = cpu_strip_height * busy_cores / strip.cores - 0.05;  // drawn to 0.1 px
+    const std::string commands = match[4];
+    const std::regex command("([VH])([0-9.]+)");
+    for (auto it = std::sregex_iterator(commands.begin(), commands.end(), command); it != std::sregex_iterator();
+         ++it) {
+        const double value = std::stod((*it)[2]);
+        if ((*it)[1] == "V") {
+            y = value;
+        } else {
+            strip.length += value - x;
+            strip.busy += bottom - y >= busy_height ? value - x : 0;
+            x = value;
+        }
+    }
+    return strip;
+}
+
+/// An SVG panel (<g class="panel">): its title, lanes and CPU strip.
 struct Panel {
     std::string title;
     std::vector<Lane> lanes;
+    std::optional<CpuStrip> cpu;
 };
 
 std::vector<Panel> panels_of(const std::string& svg) {
@@ -128,6 +171,7 @@ std::vector<Panel> panels_of(const std::string& svg) {
             panel.title = match[1];
         }
         panel.lanes = lanes_of(part);
+        panel.cpu = cpu_strip_of(part);
         panels.push_back(panel);
     }
     return panels;
@@ -143,7 +187,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 /// A row of the text timeline, "Task 3 127.0.0.1:8000  c1.1.1|": its task and its marks, from the
-/// first column of time (so that positions in two rows compare).
+/// first column of time (so that positions in two rows compare). Task 0 is the strategy's CPU row,
+/// "CPU  ::-==#|".
 struct Row {
     int task = 0;
     std::string marks;
@@ -153,8 +198,8 @@ struct Row {
 /// whose first label stands over the first column of time.
 std::map<std::string, std::vector<Row>> text_rows(const std::string& out) {
     std::map<std::string, std::vector<Row>> rows;
-    const std::regex header("== (\\w+): \\d+\\.\\d\\d s, \\d+ of \\d+ complete ==");
-    const std::regex row("Task (\\d+) \\S+ .*");
+    const std::regex header("== (\\w+): \\d+\\.\\d\\d s wall, \\d+\\.\\d\\d s CPU, \\d+ of \\d+ complete ==");
+    const std::regex row("(?:Task (\\d+) \\S+|CPU) .*");
     std::string strategy;
     std::optional<std::size_t> first_column;
     bool in_timeline = false;
@@ -167,8 +212,9 @@ std::map<std::string, std::vector<Row>> text_rows(const std::string& out) {
         } else if (in_timeline && std::regex_match(line, match, header)) {
             strategy = match[1];
         } else if (in_timeline && !strategy.empty() && std::regex_match(line, match, row)) {
-            rows[strategy].push_back(
-                {std::stoi(match[1]), line.substr(std::min(*first_column, line.size()))});
+            // The CPU row is task 0.
+            rows[strategy].push_back({match[1].matched ? std::stoi(match[1]) : 0,
+                                      line.substr(std::min(*first_column, line.size()))});
         }
     }
     return rows;
@@ -183,6 +229,16 @@ std::size_t chunks_in(const std::string& marks) {
         }
     }
     return chunks;
+}
+
+/// The share of a CPU row's columns (before its closing '|') marked at least '.': 5% of a core.
+double busy_share(const std::string& cpu_marks) {
+    const std::string columns = cpu_marks.substr(0, cpu_marks.find('|'));
+    if (columns.empty()) {
+        return 0;
+    }
+    return static_cast<double>(std::count_if(columns.begin(), columns.end(), [](char c) { return c != ' '; })) /
+           static_cast<double>(columns.size());
 }
 
 //---------------------------------------------------------------------------------------------------------
@@ -282,6 +338,13 @@ BOOST_AUTO_TEST_CASE(strategy_all_draws_a_titled_panel_per_strategy_on_one_time_
             std::snprintf(wall, sizeof(wall), "%.2f s", run.at("totals").at("wall").get<double>());
             BOOST_TEST(panels[s].title.starts_with(strategy + " "), panels[s].title);
             BOOST_TEST(panels[s].title.find(wall) != std::string::npos, panels[s].title << " lacks " << wall);
+            // The CPU beside it (its figure is the report's, rounded after the user and system times add up).
+            BOOST_TEST(std::regex_search(panels[s].title, std::regex(" s wall, \\d+\\.\\d\\d s CPU, ")),
+                       panels[s].title);
+            // Every panel has its CPU strip, as long as the run.
+            BOOST_TEST_REQUIRE(panels[s].cpu.has_value(), strategy << " has no CPU strip");
+            BOOST_TEST(panels[s].cpu->cores >= 1U);
+            BOOST_TEST(panels[s].cpu->length > 0);
             BOOST_REQUIRE_EQUAL(panels[s].lanes.size(), 2U);
             for (std::size_t i = 0; i < 2; ++i) {
                 const json& task = run.at("tasks")[i];
@@ -332,8 +395,13 @@ BOOST_AUTO_TEST_CASE(the_text_timeline_has_a_row_per_download_and_blocking_makes
     for (const auto& strategy : all_strategies) {
         BOOST_TEST_CONTEXT(strategy << "\n" << client.out) {
             BOOST_REQUIRE(rows.contains(strategy));
-            const auto& rows_of = rows.at(strategy);
-            BOOST_REQUIRE_EQUAL(rows_of.size(), 3U);
+            // First the strategy's CPU row, a mark per column up to the run's end, then a row per task.
+            auto rows_of = rows.at(strategy);
+            BOOST_REQUIRE_EQUAL(rows_of.size(), 4U);
+            BOOST_TEST(rows_of[0].task == 0);
+            BOOST_TEST(std::regex_match(rows_of[0].marks, std::regex("[ .:=#-]+\\|")), rows_of[0].marks);
+            BOOST_TEST(rows_of[0].marks.size() <= 61U, rows_of[0].marks);
+            rows_of.erase(rows_of.begin());
             for (int task = 1; task <= 2; ++task) {
                 const std::string& marks = rows_of[task - 1].marks;
                 BOOST_TEST(rows_of[task - 1].task == task);
@@ -396,6 +464,52 @@ BOOST_AUTO_TEST_CASE(chunk_times_list_each_chunk_in_order_between_first_and_last
     BOOST_TEST(!report_of(plain).at("tasks")[0].contains("chunk_times"), plain);
 }
 
+// The CPU row and strip tell busy polling from blocking: both fetch the two poems one after the other
+// (about 1 s), but nonblocking spins on recv all the while, and blocking sleeps in it. The shares are
+// measurements (plain build only) with room for a loaded 2-core machine: nonblocking keeps a core busy
+// when it has one (0.4 of one beside four busy loops), and 5% of a core marks a column busy.
+BOOST_DATA_TEST_CASE(busy_polling_fills_the_cpu_row_and_strip_and_blocking_leaves_them_empty,
+                     data::make(std::vector<std::string>{"nonblocking", "blocking"}), strategy) {
+    RunningServer server({"--num-bytes", "100", "--delay", "0.08", poem_path("alla_sera.txt"),
+                          poem_path("science.txt")});
+    std::vector<std::string> args{"-q", "--strategy", strategy, "--timeline", "-"};
+    for (const auto& port : ports_of(server)) {
+        args.push_back(port);
+    }
+    const ProgramRun text = run_client(args);
+    BOOST_TEST_REQUIRE(text.status == 0, text);
+    const auto rows = text_rows(text.out);
+    BOOST_REQUIRE(rows.contains(strategy));
+    BOOST_REQUIRE(!rows.at(strategy).empty());
+    const Row& cpu = rows.at(strategy).front();
+    BOOST_TEST_REQUIRE(cpu.task == 0, text);
+    BOOST_TEST(std::regex_match(cpu.marks, std::regex("[ .:=#-]{20,}\\|")), cpu.marks);  // 1 s: 50+ columns
+    const double text_busy = busy_share(cpu.marks);
+
+    const TempDir dir;
+    const auto svg_path = dir / "cpu.svg";
+    args[4] = svg_path.string();
+    const ProgramRun picture = run_client(args);
+    BOOST_TEST_REQUIRE(picture.status == 0, picture);
+    check_renders(svg_path);
+    const auto panels = panels_of(read_file(svg_path));
+    BOOST_REQUIRE_EQUAL(panels.size(), 1U);
+    BOOST_TEST_REQUIRE(panels[0].cpu.has_value());
+    const CpuStrip& strip = *panels[0].cpu;
+    BOOST_TEST_REQUIRE(strip.length > 100);  // the run spans the axis: 740 px
+    const double svg_busy = strip.busy / strip.length;
+
+    BOOST_TEST_MESSAGE(strategy << ": busy in " << text_busy << " of the text row, " << svg_busy
+                                << " of the strip\n" << text.out);
+    if (strategy == "nonblocking") {
+        POETRY_TEST_TIMING(text_busy >= 0.5, cpu.marks << "\n" << text.out);
+        POETRY_TEST_TIMING(svg_busy >= 0.5, "busy " << svg_busy);
+    } else {
+        POETRY_TEST_TIMING(text_busy <= 0.2, cpu.marks << "\n" << text.out);
+        POETRY_TEST_TIMING(svg_busy <= 0.2, "busy " << svg_busy);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(many_downloads_draw_at_most_50_lanes_and_say_how_many_more) {
     RunningServer server({"--num-bytes", "100", "--delay", "0.02", poem_path("alla_sera.txt")});
     const std::string port = std::to_string(server.port());
@@ -413,7 +527,9 @@ BOOST_AUTO_TEST_CASE(many_downloads_draw_at_most_50_lanes_and_say_how_many_more)
     BOOST_TEST_REQUIRE(text.status == 0, text);
     const auto rows = text_rows(text.out);
     BOOST_REQUIRE(rows.contains("coroutines"));
-    BOOST_TEST(rows.at("coroutines").size() == 50U);
+    const auto& coroutines = rows.at("coroutines");
+    BOOST_TEST(coroutines.size() == 51U);  // the CPU row and 50 tasks
+    BOOST_TEST(std::count_if(coroutines.begin(), coroutines.end(), [](const Row& r) { return r.task > 0; }) == 50);
     BOOST_TEST(text.out.find("... and 30 more downloads not shown") != std::string::npos, text);
 }
 
