@@ -79,6 +79,21 @@ for bad in "--pages" "--speed 3"; do
         || fail "crawler $bad: exit status $status, said: $(cat "$work/bad.out")"
 done
 
+run selectors
+# 20 and 60 downloads in quick mode: a row for each strategy, selector and size, every download
+# complete, a CPU per chunk, and the verdict at the size nearest 300.
+python3 - "$RESULTS_DIR/selectors/selectors.csv" <<'PY' || fail "selectors.csv: not 12 complete rows with a CPU per chunk"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 12, len(rows)
+assert {(r["strategy"], r["selector"]) for r in rows} == {(s, k) for s in ("callbacks", "coroutines")
+                                                         for k in ("select", "poll", "epoll")}
+assert all(r["complete"] == r["downloads"] and float(r["cpu_us_per_chunk"]) > 0 for r in rows)
+PY
+grep -q "^callbacks, 60 downloads: select .* s wall against epoll's" "$RESULTS_DIR/selectors/verdict.txt" \
+    || fail "selectors: no verdict for callbacks at 60 downloads"
+command -v gnuplot >/dev/null && check_svg "$RESULTS_DIR/selectors/selectors.svg"
+
 run blocking-server
 for mode in blocking threaded async; do
     for clients in 2 10; do
