@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <vector>
@@ -79,13 +80,8 @@ std::vector<client::Target> collect_targets(const client::ClientOptions& options
     for (const auto& address : options.addresses) {
         targets.push_back({address, std::nullopt, std::nullopt});
     }
-    if (options.ports_file) {
-        auto listed = options.wait ? client::wait_for_ports_file(*options.ports_file, *options.wait)
-                                   : client::read_ports_file(*options.ports_file);
-        for (auto& target : listed) {
-            targets.push_back(std::move(target));
-        }
-    }
+    auto listed = client::read_ports_files(options.ports_files, options.wait);
+    std::move(listed.begin(), listed.end(), std::back_inserter(targets));
     return targets;
 }
 

@@ -12,7 +12,9 @@ constexpr std::string_view description =
     "defaults to 127.0.0.1) with the chosen strategy, and reports what it got and\n"
     "what it cost. A poem ends when the server closes the connection. Only with\n"
     "--ports-file, which carries each poem's size, is a poem cut short by a clean\n"
-    "close reported as partial; otherwise it looks like a short poem.\n";
+    "close reported as partial; otherwise it looks like a short poem. --ports-file\n"
+    "may be given once per server: the addresses come first, then each file's\n"
+    "listeners in the order the files are given.\n";
 
 constexpr std::string_view epilogue =
     "Exit status: 0 when every poem arrived whole; 1 when a download failed or a\n"
@@ -66,10 +68,11 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "S")
         ("deadline", "A download not finished S seconds after it started fails (default: none)",
          cxxopts::value<std::string>(), "S")
-        ("ports-file", "Take the addresses (and each poem's size) from poetry_server's --ports-file",
+        ("ports-file", "Take the addresses (and each poem's size) from poetry_server's --ports-file; "
+                       "repeat it for several servers, read in the order given",
          cxxopts::value<std::string>(), "FILE")
-        ("wait", "With --ports-file: wait up to S seconds for the file to appear, written by a running "
-                 "server", cxxopts::value<std::string>(), "S")
+        ("wait", "With --ports-file: wait up to S seconds for each file to appear, written by a "
+                 "running server", cxxopts::value<std::string>(), "S")
         ("print", "Print the poems before the summary, each after a header on stderr")
         ("output-dir", "Save each poem to DIR/<task>-<poem>.txt (the ports file's name, else "
                        "<host>-<port>), or .partial if incomplete",
@@ -109,7 +112,7 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     }
     const cxxopts::ParseResult& parsed = *answered;
 
-    cli::refuse_repeated(parsed, {"addresses"});
+    cli::refuse_repeated(parsed, {"addresses", "ports-file"});
     ClientOptions options;
     if (parsed.count("addresses") != 0) {
         for (const auto& text : parsed["addresses"].as<std::vector<std::string>>()) {
@@ -120,16 +123,20 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
             }
         }
     }
-    if (parsed.count("ports-file") != 0) {
-        options.ports_file = parsed["ports-file"].as<std::string>();
+    // Each --ports-file as given, in order. Not a vector<string> option: cxxopts splits those at commas,
+    // and a comma is a legal character in a file name.
+    for (const auto& argument : parsed.arguments()) {
+        if (argument.key() == "ports-file") {
+            options.ports_files.emplace_back(argument.value());
+        }
     }
     if (parsed.count("wait") != 0) {
-        if (!options.ports_file) {
+        if (options.ports_files.empty()) {
             throw cli::UsageError("--wait waits for a --ports-file: give one");
         }
         options.wait = parse_seconds(parsed["wait"].as<std::string>(), "--wait");
     }
-    if (options.addresses.empty() && !options.ports_file) {
+    if (options.addresses.empty() && options.ports_files.empty()) {
         throw cli::UsageError("no address given: name at least one server address or a --ports-file");
     }
 

@@ -16,8 +16,9 @@ namespace poetry::client {
 
 struct ClientOptions {
     std::vector<net::Address> addresses;  // from the command line
-    std::optional<std::filesystem::path> ports_file;
-    std::optional<Seconds> wait;  // --wait: how long to wait for the ports file
+    /// --ports-file, each time it is given, in order: their downloads follow the addresses', file by file.
+    std::vector<std::filesystem::path> ports_files;
+    std::optional<Seconds> wait;  // --wait: how long to wait for each ports file
     std::string strategy = "coroutines";  // a registered name, or "all"
     StrategySettings settings;
     std::size_t connections = 1;  // downloads per address, all at once

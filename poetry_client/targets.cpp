@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -96,6 +97,16 @@ std::vector<Target> wait_for_ports_file(const std::filesystem::path& path, Secon
         // The server writes the file at once, by rename, once it listens: polling finds it whole.
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+}
+
+std::vector<Target> read_ports_files(std::span<const std::filesystem::path> paths,
+                                     std::optional<Seconds> patience) {
+    std::vector<Target> targets;
+    for (const auto& path : paths) {
+        auto listed = patience ? wait_for_ports_file(path, *patience) : read_ports_file(path);
+        std::move(listed.begin(), listed.end(), std::back_inserter(targets));
+    }
+    return targets;
 }
 
 std::vector<Download> make_downloads(std::span<const Target> targets, std::size_t connections) {

@@ -1,4 +1,4 @@
-// Where to download from: the addresses on the command line and those in the server's ports file,
+// Where to download from: the addresses on the command line and those in the servers' ports files,
 // turned into the list of downloads (each address --connections times).
 #pragma once
 
@@ -28,6 +28,12 @@ std::vector<Target> read_ports_file(const std::filesystem::path& path);
 /// (--wait: a script may start the client before the server has bound its ports).
 /// @throws cli::InputError, the last problem seen, once `patience` has passed.
 std::vector<Target> wait_for_ports_file(const std::filesystem::path& path, Seconds patience);
+
+/// The listeners of every file in `paths`, file after file, each in its own order: read_ports_file, or
+/// wait_for_ports_file with `patience` for each file in turn when given (--wait). @throws cli::InputError
+/// naming the first file that fails.
+std::vector<Target> read_ports_files(std::span<const std::filesystem::path> paths,
+                                     std::optional<Seconds> patience);
 
 /// Each target `connections` times; tasks are numbered from 1, each target's downloads together.
 std::vector<Download> make_downloads(std::span<const Target> targets, std::size_t connections);

@@ -840,6 +840,40 @@ BOOST_DATA_TEST_CASE(workers_n_runs_at_most_n_downloads_at_once,
     BOOST_TEST(report.at("totals").at("wall").get<double>() >= 0.9 * rounds * 0.2);
 }
 
+BOOST_DATA_TEST_CASE(two_ports_files_give_every_poem_of_both_servers_byte_exact_in_the_order_of_the_files,
+                     data::make(all_strategies), strategy) {
+    RunningServer first({"--num-bytes", "256,40", "--delay", "0.01", poem_path("ecstasy.txt"),
+                         poem_path("alla_sera.txt")});
+    RunningServer second({"--num-bytes", "64", "--delay", "0.01", poem_path("science.txt")});
+    const TempDir dir;
+    const ProgramRun run =
+        run_client({"--strategy", strategy, "--json", "--ports-file", first.ports_file().string(), "--ports-file",
+                    second.ports_file().string(), "--output-dir", (dir / "poems").string()});
+    BOOST_TEST_REQUIRE(run.status == 0, run);
+    BOOST_TEST(run.err.empty(), run);
+
+    // The first file's listeners are tasks 1 and 2, in its order; the second file's follow as task 3.
+    std::vector<ListenerInfo> in_order = first.listeners();
+    in_order.insert(in_order.end(), second.listeners().begin(), second.listeners().end());
+    std::map<std::string, std::string> poems;
+    for (std::size_t i = 0; i < in_order.size(); ++i) {
+        poems[std::to_string(i + 1) + "-" + std::filesystem::path(in_order[i].poem).stem().string() + ".txt"] =
+            read_file(in_order[i].poem);
+    }
+    check_files(files_in(dir / "poems"), poems);
+    const json report = report_of(run);
+    const json& tasks = report.at("tasks");
+    BOOST_REQUIRE_EQUAL(tasks.size(), in_order.size());
+    for (std::size_t i = 0; i < in_order.size(); ++i) {
+        BOOST_TEST_CONTEXT("task " << i + 1) {
+            BOOST_TEST(tasks[i].at("task").get<std::size_t>() == i + 1);
+            BOOST_TEST(tasks[i].at("address").get<std::string>() == address(in_order[i].port));
+            BOOST_TEST(tasks[i].at("status").get<std::string>() == "complete");
+            BOOST_TEST(tasks[i].at("bytes").get<std::size_t>() == in_order[i].bytes);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(an_ipv6_address_is_downloaded_over_ipv6) {
     if (const auto why = no_ipv6_loopback()) {
         BOOST_TEST_MESSAGE("no IPv6 loopback on this machine (" << *why << "): nothing to test");
@@ -931,6 +965,31 @@ BOOST_AUTO_TEST_CASE(a_ports_file_that_is_not_a_list_of_listeners_exits_2_naming
                             "--ports-file " + path.string() + ": " + message, false);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_or_stale_second_ports_file_exits_2_naming_it_before_any_download) {
+    const TempDir dir;
+    // The first file is good: it lists a listener that never accepts, so any download would show.
+    const auto listener = net::listen(net::Endpoint::numeric("127.0.0.1", 0));
+    const std::string good = write_ports_file(dir, listener.local_endpoint().port(), 551);
+    const std::string missing = (dir / "second.json").string();
+    const std::string cannot_open = "--ports-file " + missing + ": cannot open it";
+    // Alone, the same message and status as among several.
+    check_bad_input(run_client({"--ports-file", missing}), cannot_open, false);
+    check_bad_input(run_client({"--ports-file", good, "--ports-file", missing}), cannot_open, false);
+    // --wait is for each file: the second one is waited for too, and the message says how long.
+    check_bad_input(run_client({"--wait", "0.2", "--ports-file", good, "--ports-file", missing}),
+                    cannot_open + " (after waiting 0.20 s)", false);
+    // No process can have this pid (above the largest pid_max): a crashed server's file.
+    const std::string stale = (dir / "stale.json").string();
+    std::ofstream(stale) << R"([{"host": "127.0.0.1", "port": 1, "pid": 4194304}])";
+    check_bad_input(run_client({"--ports-file", good, "--ports-file", stale}),
+                    "--ports-file " + stale + ": stale: the poetry_server that wrote it (pid 4194304)", false);
+    // A file name is taken whole, commas and all (a list option would split it).
+    const std::string comma = (dir / "a,b.json").string();
+    check_bad_input(run_client({"--ports-file", good, "--ports-file", comma}),
+                    "--ports-file " + comma + ": cannot open it", false);
+    BOOST_TEST(!anyone_connected(listener), "a download started");
 }
 
 BOOST_AUTO_TEST_CASE(an_output_dir_that_cannot_be_made_exits_2_before_any_download) {
