@@ -77,6 +77,7 @@ void CpuSampler::run() {
     std::unique_lock lock(mutex_);
     for (TimePoint next = trace_.start + interval_;; next += interval_) {
         if (wake_.wait_until(lock, next, [this] { return stopping_; })) {
+            own_cpu_ = metrics::thread_cpu_times();
             return;
         }
         const metrics::CpuTimes cpu = metrics::cpu_times();

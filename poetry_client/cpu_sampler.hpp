@@ -51,6 +51,9 @@ public:
     /// Joins the thread, ends the trace with an interval up to `end`, when the CPU time was `cpu_at_end`,
     /// and hands the trace over.
     CpuTrace stop(TimePoint end, metrics::Seconds cpu_at_end);
+    /// After stop(): the CPU the sampler thread itself used, which the run's CPU figure leaves out
+    /// (the trace keeps it: about 25 us per sample, 0.1% of a core at 20 ms).
+    [[nodiscard]] metrics::CpuTimes own_cpu() const noexcept { return own_cpu_; }
 
 private:
     void sample(TimePoint at, metrics::Seconds cpu);
@@ -63,6 +66,7 @@ private:
     CpuTrace trace_;                // guarded by mutex_ while the thread runs
     TimePoint last_at_{};           // the end of the last interval sampled
     double last_cpu_seconds_ = 0;   // the CPU time read then
+    metrics::CpuTimes own_cpu_{};   // the thread's own, read as it ends
     std::thread thread_;            // last: starts once everything above is ready
 };
 

@@ -57,6 +57,10 @@ RunReport run_strategy(const StrategyInfo& strategy, std::span<const Download> d
     report.cpu = cpu_after - cpu_before;
     if (sampler) {
         report.cpu_trace = sampler->stop(ended, cpu_after.total());
+        // The measurement leaves itself out: the strategy's CPU, not the sampler's.
+        const metrics::CpuTimes own = sampler->own_cpu();
+        report.cpu.user = std::max(metrics::Seconds{}, report.cpu.user - own.user);
+        report.cpu.system = std::max(metrics::Seconds{}, report.cpu.system - own.system);
     }
     report.peak_rss_bytes = metrics::peak_rss_bytes();
     // A child process's peak counts when this run waited for it (the processes strategy).

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the library from BUILD_DIR into a temporary prefix, builds tests/package/consumer against
 # that prefix as an outside project would, runs it and checks what it printed.
-# Usage: check_package.sh BUILD_DIR CXX_COMPILER GENERATOR
+# Usage: check_package.sh BUILD_DIR CXX_COMPILER GENERATOR BUILD_TYPE CXX_FLAGS LINKER_FLAGS
+# The consumer is built the way the library was (build type, and flags such as a sanitizer's, which a
+# static library needs its users to link with too).
 set -euo pipefail
-build_dir=$1 compiler=$2 generator=$3
+build_dir=$1 compiler=$2 generator=$3 build_type=${4:-Release} cxx_flags=${5:-} linker_flags=${6:-}
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -15,7 +17,8 @@ if find "$work/prefix" -path '*/src/*' | grep -q .; then
     exit 1
 fi
 cmake -S "$here/consumer" -B "$work/build" -G "$generator" -DCMAKE_CXX_COMPILER="$compiler" \
-    -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" \
+    -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE="$build_type" -DCMAKE_CXX_FLAGS="$cxx_flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$linker_flags" >"$work/configure.log" \
     || { cat "$work/configure.log" >&2; exit 1; }
 cmake --build "$work/build" >"$work/build.log" || { cat "$work/build.log" >&2; exit 1; }
 output="$(timeout 20 "$work/build/echo")"
@@ -31,7 +34,8 @@ if [ "$output" != "$expected" ]; then
     exit 1
 fi
 # A version the package does not promise to be compatible with is refused.
-if cmake -S "$here/consumer" -B "$work/build-wrong" -G "$generator" -DCMAKE_PREFIX_PATH="$work/prefix" \
+if cmake -S "$here/consumer" -B "$work/build-wrong" -G "$generator" -DCMAKE_CXX_COMPILER="$compiler" \
+    -DCMAKE_PREFIX_PATH="$work/prefix" \
     -DPOETRY_WANTED_VERSION=1.0 >"$work/wrong.log" 2>&1; then
     echo "package: find_package(poetry 1.0) accepted version 0.1" >&2
     exit 1

@@ -23,6 +23,12 @@ CpuTimes cpu_times() noexcept {
             to_seconds(self.ru_stime) + to_seconds(children.ru_stime)};
 }
 
+CpuTimes thread_cpu_times() noexcept {
+    rusage thread{};
+    ::getrusage(RUSAGE_THREAD, &thread);
+    return {to_seconds(thread.ru_utime), to_seconds(thread.ru_stime)};
+}
+
 std::size_t peak_rss_bytes() noexcept {
     // VmHWM, unlike getrusage's ru_maxrss, follows reset_peak_rss().
     std::FILE* status = std::fopen("/proc/self/status", "re");

@@ -23,6 +23,9 @@ struct CpuTimes {
 /// RUSAGE_SELF + RUSAGE_CHILDREN, so that work done in child processes counts like work done in
 /// threads (a child counts once it has been waited for).
 CpuTimes cpu_times() noexcept;
+/// The calling thread's own CPU time (RUSAGE_THREAD): what a measuring thread costs, so that a
+/// measurement can leave itself out.
+CpuTimes thread_cpu_times() noexcept;
 
 /// The process's peak resident set size in bytes (VmHWM), since start or the last reset_peak_rss().
 std::size_t peak_rss_bytes() noexcept;
