@@ -94,7 +94,7 @@ void DownloadRecorder::notify(Call&& call, TimePoint at) {
     try {
         call();
     } catch (...) {
-        fail("observer: " + describe_exception(std::current_exception()), at);
+        fail(observer_failure(std::current_exception()), at);
     }
 }
 
@@ -102,6 +102,10 @@ std::string inactivity_message(Seconds timeout) {
     char text[64];
     std::snprintf(text, sizeof(text), "no data for %.2f s", timeout.count());
     return text;
+}
+
+std::string observer_failure(const std::exception_ptr& error) {
+    return "observer: " + describe_exception(error);
 }
 
 std::string failure_reason(std::string_view operation, const std::error_code& error) {

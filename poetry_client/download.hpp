@@ -103,6 +103,10 @@ private:
 /// "no data for 2.50 s": the reason a download fails on --timeout.
 std::string inactivity_message(Seconds timeout);
 
+/// "observer: <what()>": why a download failed when its observer threw (DownloadRecorder, and the
+/// processes strategy's parent, which reports its workers' downloads without a recorder).
+std::string observer_failure(const std::exception_ptr& error);
+
 /// "connect: Connection refused": a failed operation as one line.
 std::string failure_reason(std::string_view operation, const std::error_code& error);
 

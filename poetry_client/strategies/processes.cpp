@@ -522,7 +522,7 @@ void ProcessPool::notify(std::uint32_t index, Call&& call) {
     try {
         call();
     } catch (...) {
-        progress.observer_failure = "observer: " + describe_exception(std::current_exception());
+        progress.observer_failure = observer_failure(std::current_exception());
         progress.kept_bytes = progress.announced;
     }
 }
