@@ -209,9 +209,12 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
     std::error_code ec;
     // Non-blocking, so that a client that resets between poll() and accept() cannot block this thread.
     listener.socket.set_nonblocking(true, ec);
-    bool paused = false;
+    bool paused = false;  // a shortage was logged; it lasts until nobody is waiting in the backlog
     for (;;) {
         std::array<pollfd, 2> fds{{{context.stop.fd(), POLLIN, 0}, {listener.socket.fd(), POLLIN, 0}}};
+        if (paused && wait(fds.data(), fds.size(), Clock::duration::zero()) == 0) {
+            paused = false;
+        }
         wait(fds.data(), fds.size(), Clock::duration(-1));
         if (fds[0].revents != 0) {
             return;
@@ -232,7 +235,6 @@ void accept_clients(Listener& listener, ServeContext& context, const ServeClient
         if (ec) {
             continue;
         }
-        paused = false;
         std::string name = peer.to_string();
         std::optional<ClientSlot> slot = context.admit(name, listener);
         if (!slot) {

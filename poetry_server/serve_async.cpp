@@ -105,7 +105,7 @@ private:
 
     awaitable<void> accept_clients(tcp::acceptor& acceptor, const Listener& listener) {
         asio::steady_timer pause(io_);
-        bool paused = false;
+        bool paused = false;  // a shortage was logged; it lasts until nobody is waiting in the backlog
         while (!stopping_) {
             auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
             if (stopping_ || ec == asio::error::operation_aborted) {
@@ -126,12 +126,14 @@ private:
             if (ec) {
                 continue;
             }
-            paused = false;
             admit(std::move(socket), listener);
             // The acceptor is non-blocking: these take what is queued now and stop at "would block".
             // Any other error is left to the next async_accept, which pauses if it persists.
             for (int i = 1; i < accept_batch && !stopping_; ++i) {
                 tcp::socket next = acceptor.accept(ec);
+                if (ec == asio::error::would_block) {
+                    paused = false;
+                }
                 if (ec) {
                     break;
                 }

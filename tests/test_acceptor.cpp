@@ -125,6 +125,11 @@ public:
         }
     }
     void release() { fillers_.clear(); }
+    /// Frees one fd, for the next accept to take.
+    void release_one() {
+        BOOST_REQUIRE(!fillers_.empty());
+        fillers_.pop_back();
+    }
 
 private:
     static int highest_open_fd() {
@@ -371,6 +376,47 @@ BOOST_AUTO_TEST_CASE(
     for (const auto& ec : pauses) {
         BOOST_TEST((ec == std::errc::too_many_files_open), ec.message());
     }
+}
+
+// A queue of clients let in one freed fd at a time pauses and resumes the acceptor once per client;
+// the handler hears of one shortage, until the queue is empty. (With select, a server at FD_SETSIZE
+// logged a line per client let in this way.)
+BOOST_AUTO_TEST_CASE(fds_freed_one_at_a_time_for_a_queue_of_clients_are_one_shortage_until_the_queue_is_empty) {
+    EventLoop loop;
+    net::Socket listener = listen_on_loopback();
+    Handed handed;
+    int pauses = 0;
+    Acceptor acceptor(
+        loop, listener, handed.handler(), [&](const std::error_code&) { ++pauses; },
+        Acceptor::Options{.batch = 64, .retry = 5ms});
+    acceptor.start();
+    std::vector<net::Socket> clients;
+    for (int i = 0; i < 3; ++i) {
+        clients.push_back(connect_to(listener));
+    }
+    std::optional<FdExhaustion> exhaustion(std::in_place);
+    run_for(loop, 20ms);
+    BOOST_TEST(pauses == 1);
+    for (std::size_t let_in = 1; let_in <= 3; ++let_in) {
+        exhaustion->release_one();  // the accepted socket takes it: the next accept fails again
+        run_until(loop, [&] { return handed.sockets.size() == let_in; });
+        run_for(loop, 20ms);
+        BOOST_TEST(handed.sockets.size() == let_in);
+        BOOST_TEST(acceptor.paused());
+    }
+    BOOST_TEST(pauses == 1);
+
+    // The queue is empty: once fds are back, accept would block, and a new shortage is a new report.
+    exhaustion.reset();
+    run_until(loop, [&] { return !acceptor.paused(); });
+    run_for(loop, 20ms);
+    clients.push_back(connect_to(listener));
+    exhaustion.emplace();
+    run_for(loop, 20ms);
+    BOOST_TEST(pauses == 2);
+    exhaustion.reset();
+    run_until(loop, [&] { return handed.sockets.size() == 4; });
+    BOOST_TEST(handed.sockets.size() == 4U);
 }
 
 BOOST_AUTO_TEST_CASE(stop_while_paused_cancels_the_retry) {

@@ -35,6 +35,7 @@ void Acceptor::start() {
     loop_.add_reader(listener_.fd(), [this] { accept_batch(); });
     started_ = true;
     paused_ = false;
+    shortage_reported_ = false;
 }
 
 void Acceptor::stop() noexcept {
@@ -62,6 +63,8 @@ void Acceptor::accept_batch() {
             loop_.add_reader(listener_.fd(), [this] { accept_batch(); });
         }
         if (detail::is_would_block(ec)) {
+            // Everyone who was waiting has been taken: the shortage, if there was one, is over.
+            shortage_reported_ = false;
             break;
         }
         if (!ec) {
@@ -74,8 +77,13 @@ void Acceptor::pause(const std::error_code& ec) {
     if (!paused_) {
         paused_ = true;
         loop_.remove_reader(listener_.fd());
-        if (on_pause_) {
-            on_pause_(ec);
+        // Freed fds taken one at a time by a long queue pause and resume the acceptor once per client;
+        // that is one shortage to the reader of the log, not one per client.
+        if (!shortage_reported_) {
+            shortage_reported_ = true;
+            if (on_pause_) {
+                on_pause_(ec);
+            }
         }
     }
     if (started_) {  // the handler may have stopped it

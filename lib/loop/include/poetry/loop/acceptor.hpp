@@ -24,9 +24,11 @@ struct AcceptorOptions {
 /// that clients retry only a second later; the bound keeps a storm of connections from holding up
 /// everything else), and hands each, non-blocking, to the connection handler. A connection the peer
 /// aborted before it was accepted (ECONNABORTED, EPROTO) is skipped. Any other failure (out of fds:
-/// EMFILE, ENFILE; out of memory: ENOBUFS, ENOMEM) pauses: the acceptor stops watching, tells the
-/// pause handler once, and tries again every `retry` until accept works; the connections wait in the
-/// backlog meanwhile, and the loop does not spin.
+/// EMFILE, ENFILE; out of memory: ENOBUFS, ENOMEM) pauses: the acceptor stops watching and tries
+/// again every `retry` until accept works; the connections wait in the backlog meanwhile, and the
+/// loop does not spin. The pause handler hears of a shortage once: from the first failure until the
+/// backlog has been emptied (accept would block), however often freed fds let one more client in
+/// and the next accept fails again.
 class Acceptor {
 public:
     using ConnectionHandler = std::function<void(net::Socket, const net::Endpoint& peer)>;
@@ -60,6 +62,7 @@ private:
     Timer retry_;
     bool started_ = false;
     bool paused_ = false;
+    bool shortage_reported_ = false;  // until accept would block again
 };
 
 }  // namespace poetry
