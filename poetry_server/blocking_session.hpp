@@ -34,6 +34,12 @@ private:
 void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
                            const Listener& listener, ServeContext& context, ClientRegistry& registry);
 
+/// Relays `client` to the listener's upstream (--upstream) on the calling thread, paced and faulted like
+/// a poem, until both directions are over, a side fails, or the stop signal arrives; the session is
+/// counted and logged.
+void serve_proxy_client_threaded(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
+                                 const Listener& listener, ServeContext& context);
+
 using ServeClient =
     std::function<void(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot)>;
 

@@ -71,7 +71,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LoopSession> make_callback_session(LoopSessions& sessions, net::Socket socket, std::string peer,
+std::unique_ptr<LoopClient> make_callback_session(LoopSessions& sessions, net::Socket socket, std::string peer,
                                                    ClientSlot slot, const Listener& listener, std::uint64_t number) {
     return std::make_unique<CallbackSession>(sessions, std::move(socket), std::move(peer), std::move(slot), listener,
                                              number);

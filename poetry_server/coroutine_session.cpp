@@ -76,7 +76,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LoopSession> make_coroutine_session(LoopSessions& sessions, net::Socket socket,
+std::unique_ptr<LoopClient> make_coroutine_session(LoopSessions& sessions, net::Socket socket,
                                                     std::string peer, ClientSlot slot, const Listener& listener,
                                                     std::uint64_t number) {
     return std::make_unique<CoroutineSession>(sessions, std::move(socket), std::move(peer), std::move(slot), listener,

@@ -177,13 +177,19 @@ ChunkSchedule::ChunkSchedule(std::size_t poem_size, std::size_t num_bytes, std::
     size_ = std::min(faults_.chunk_size(0, num_bytes_), end_);
 }
 
-void ChunkSchedule::next() noexcept {
-    offset_ += size_;
+void ChunkSchedule::next(std::size_t sent) noexcept {
+    offset_ += sent;
     ++index_;
     if (!done()) {
         due_ += faults_.pause(index_, delay_);
         size_ = std::min(faults_.chunk_size(index_, num_bytes_), end_ - offset_);
     }
+}
+
+void ChunkSchedule::source_ended(std::size_t total) noexcept {
+    poem_size_ = total;
+    end_ = std::min(end_, total);
+    size_ = done() ? 0 : std::min(size_, end_ - offset_);
 }
 
 std::optional<FaultLimit> ChunkSchedule::cut() const noexcept {

@@ -3,6 +3,7 @@
 // that every mode walks, so that the rules are written once for async, threaded and blocking.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -90,9 +91,18 @@ private:
     std::uint64_t key_ = 0;
 };
 
+/// The size of a stream whose end is not known yet (a proxied upstream's): ChunkSchedule::source_ended
+/// says it once it is.
+inline constexpr std::size_t unknown_size = static_cast<std::size_t>(-1);
+
 /// Walks one connection's chunks: when each is due and how many bytes it carries, up to the end of the
 /// poem or the fault's byte limit. The schedule is absolute: chunk k is due at start + first-byte delay
 /// + the sum of the pauses before it, so lateness in sending never accumulates.
+///
+/// A proxied stream (poem_size unknown_size) differs in two ways: a chunk carries what has come from
+/// the upstream by its time, up to its size (next(sent)), and when nothing had come by then, the
+/// schedule moves on to when it does (not_before): an upstream that was idle, as a service between
+/// requests is, earns no burst of overdue chunks afterwards.
 class ChunkSchedule {
 public:
     ChunkSchedule(std::size_t poem_size, std::size_t num_bytes, std::chrono::nanoseconds delay,
@@ -108,7 +118,13 @@ public:
     /// True if the current chunk must wait for its time (it is due after the connection's start).
     [[nodiscard]] bool must_wait() const noexcept { return due_ > start_; }
     /// The current chunk has been sent: on to the next one.
-    void next() noexcept;
+    void next() noexcept { next(size_); }
+    /// The current chunk has been sent with `sent` (<= size()) bytes, all the stream had: on to the next.
+    void next(std::size_t sent) noexcept;
+    /// The current chunk is not due before `when` (the data for it came then).
+    void not_before(TimePoint when) noexcept { due_ = std::max(due_, when); }
+    /// The stream has ended after `total` bytes (from the start of the connection).
+    void source_ended(std::size_t total) noexcept;
     /// The limit that ends this connection before the end of the poem, if any (valid once done()).
     [[nodiscard]] std::optional<FaultLimit> cut() const noexcept;
 

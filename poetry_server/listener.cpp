@@ -26,11 +26,16 @@ net::Endpoint interface_endpoint(const std::string& iface, std::uint16_t port) {
 
 std::vector<Listener> bind_listeners(const ServerOptions& options) {
     std::vector<Listener> listeners;
-    listeners.reserve(options.poems.size());
-    for (std::size_t i = 0; i < options.poems.size(); ++i) {
+    listeners.reserve(options.listeners());
+    const auto timeout = std::chrono::nanoseconds(std::llround(options.upstream_timeout * 1e9));
+    for (std::size_t i = 0; i < options.listeners(); ++i) {
         Listener listener;
         listener.index = i;
-        listener.poem = Poem::load(options.poems[i]);
+        if (i < options.poems.size()) {
+            listener.poem = Poem::load(options.poems[i]);
+        } else {
+            listener.upstream = Upstream::resolve(options.upstreams[i - options.poems.size()], timeout);
+        }
         listener.num_bytes = options.num_bytes[i];
         listener.delay_seconds = options.delays[i];
         listener.delay = std::chrono::nanoseconds(std::llround(options.delays[i] * 1e9));
@@ -39,7 +44,7 @@ std::vector<Listener> bind_listeners(const ServerOptions& options) {
         std::error_code ec;
         listener.socket = net::listen(wanted, SOMAXCONN, ec);
         if (ec) {
-            throw StartupError("cannot listen on " + wanted.to_string() + " for " + options.poems[i] + ": " +
+            throw StartupError("cannot listen on " + wanted.to_string() + " for " + listener.source() + ": " +
                                ec.message());
         }
         listener.endpoint = listener.socket.local_endpoint();

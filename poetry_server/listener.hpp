@@ -1,5 +1,5 @@
-// What the command line becomes: one listener per poem (its socket, poem, chunk size, pace and
-// faults), all bound before anything is served.
+// What the command line becomes: one listener per poem or upstream (its socket, what it serves,
+// chunk size, pace and faults), all bound before anything is served.
 #pragma once
 
 #include <chrono>
@@ -16,6 +16,7 @@
 #include "poetry/net/address.hpp"
 #include "poetry/net/socket.hpp"
 #include "program_errors.hpp"
+#include "upstream.hpp"
 
 namespace poetry::server {
 
@@ -27,7 +28,8 @@ public:
 
 struct Listener {
     std::size_t index = 0;  // its place on the command line, from 0: part of each connection's fault key
-    std::shared_ptr<const Poem> poem;
+    std::shared_ptr<const Poem> poem;          // a poem's listener, or
+    std::shared_ptr<const Upstream> upstream;  // a proxy's (--upstream)
     std::size_t num_bytes = 0;
     double delay_seconds = 0;  // as given, for messages and the ports file
     std::chrono::nanoseconds delay{0};
@@ -42,7 +44,11 @@ struct Listener {
     /// The chunks of a connection with `connection` faults that started at `start`.
     [[nodiscard]] ChunkSchedule schedule(const ConnectionFaults& connection,
                                          TimePoint start) const noexcept {
-        return ChunkSchedule(poem->size(), num_bytes, delay, connection, start);
+        return ChunkSchedule(poem ? poem->size() : unknown_size, num_bytes, delay, connection, start);
+    }
+    /// What it serves, for the log: the poem's path, or "upstream 127.0.0.1:5432".
+    [[nodiscard]] std::string source() const {
+        return poem ? poem->path() : "upstream " + upstream->address().to_string();
     }
 };
 

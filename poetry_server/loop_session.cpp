@@ -11,13 +11,13 @@
 namespace poetry::server {
 
 
-void LoopSessions::start(std::unique_ptr<LoopSession> session) {
-    LoopSession& started = *session;
+void LoopSessions::start(std::unique_ptr<LoopClient> session) {
+    LoopClient& started = *session;
     sessions_.emplace(&started, std::move(session));
     started.start();  // may end the session at once (a --close-after 0, a client already gone)
 }
 
-void LoopSessions::erase(LoopSession& session) noexcept {
+void LoopSessions::erase(LoopClient& session) noexcept {
     const auto it = sessions_.find(&session);
     if (it != sessions_.end()) {
         // Out of the map first, then destroyed: its destruction may not find itself half-erased.

@@ -19,7 +19,20 @@
 
 namespace poetry::server {
 
-class LoopSession;
+/// A client being served on a loop, whatever serves it (a poem's session, a proxy's): what the loop's
+/// sessions need of it.
+class LoopClient {
+public:
+    LoopClient() = default;
+    LoopClient(const LoopClient&) = delete;
+    LoopClient& operator=(const LoopClient&) = delete;
+    virtual ~LoopClient() = default;
+
+    /// Starts serving. May end (and destroy) the session.
+    virtual void start() = 0;
+    /// The server stops: record how this session ended (LoopSessions destroys it then).
+    virtual void interrupt() noexcept = 0;
+};
 
 /// What the sessions of a loop share: the loop, the server's context and the sessions themselves.
 class LoopSessions {
@@ -33,9 +46,9 @@ public:
     [[nodiscard]] std::span<std::byte> sink() noexcept { return sink_; }
 
     /// Takes a new session and starts it.
-    void start(std::unique_ptr<LoopSession> session);
+    void start(std::unique_ptr<LoopClient> session);
     /// Destroys the session (its record logs it): the session has decided how it ended.
-    void erase(LoopSession& session) noexcept;
+    void erase(LoopClient& session) noexcept;
     /// Ends every session as the server stops.
     void interrupt_all() noexcept;
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }
@@ -43,25 +56,21 @@ public:
 private:
     EventLoop& loop_;
     ServeContext& context_;
-    std::unordered_map<LoopSession*, std::unique_ptr<LoopSession>> sessions_;
+    std::unordered_map<LoopClient*, std::unique_ptr<LoopClient>> sessions_;
     std::array<std::byte, 4096> sink_{};
     bool stopping_ = false;
 };
 
-class LoopSession {
+/// A poem's session on a loop.
+class LoopSession : public LoopClient {
 public:
     LoopSession(LoopSessions& sessions, net::Socket socket, std::string peer, ClientSlot slot,
                 const Listener& listener,
                 std::uint64_t number);
-    LoopSession(const LoopSession&) = delete;
-    LoopSession& operator=(const LoopSession&) = delete;
     /// Stops watching the socket (the socket and the record go after the derived class's members).
-    virtual ~LoopSession();
+    ~LoopSession() override;
 
-    /// Starts sending and reading. May end (and destroy) the session.
-    virtual void start() = 0;
-    /// The server stops: record how this session ended (LoopSessions destroys it then).
-    void interrupt() noexcept;
+    void interrupt() noexcept override;
 
 protected:
     /// The client has gone (reset, or end of stream while hanging): records it and destroys the session.
@@ -94,11 +103,21 @@ private:
 };
 
 /// Makes the session of --mode callbacks: a callback object, paced by a Timer.
-std::unique_ptr<LoopSession> make_callback_session(LoopSessions& sessions, net::Socket socket, std::string peer,
+std::unique_ptr<LoopClient> make_callback_session(LoopSessions& sessions, net::Socket socket, std::string peer,
                                                    ClientSlot slot, const Listener& listener, std::uint64_t number);
 /// Makes the session of --mode coroutines: a Task written top to bottom like the blocking session.
-std::unique_ptr<LoopSession> make_coroutine_session(LoopSessions& sessions, net::Socket socket,
+std::unique_ptr<LoopClient> make_coroutine_session(LoopSessions& sessions, net::Socket socket,
                                                     std::string peer, ClientSlot slot, const Listener& listener,
                                                     std::uint64_t number);
+
+/// Makes a proxied listener's session of --mode callbacks: a ProxyRelay driven by the loop's readers,
+/// writers and a Timer.
+std::unique_ptr<LoopClient> make_callback_proxy_session(LoopSessions& sessions, net::Socket socket, std::string peer,
+                                                        ClientSlot slot, const Listener& listener,
+                                                        std::uint64_t number);
+/// The same for --mode coroutines: a Task that steps the relay and awaits what it asks for.
+std::unique_ptr<LoopClient> make_coroutine_proxy_session(LoopSessions& sessions, net::Socket socket,
+                                                         std::string peer, ClientSlot slot, const Listener& listener,
+                                                         std::uint64_t number);
 
 }  // namespace poetry::server

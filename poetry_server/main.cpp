@@ -69,7 +69,8 @@ int run(int argc, char** argv) {
     const bool faults =
         std::any_of(listeners.begin(), listeners.end(),
                     [](const server::Listener& listener) { return listener.faults.any(); });
-    log.summary(stats, poetry::Clock::now() - start, faults);
+    const bool proxying = !options->upstreams.empty();
+    log.summary(stats, poetry::Clock::now() - start, faults, proxying);
     return 0;
 }
 

@@ -14,20 +14,24 @@ namespace {
 constexpr std::string_view description =
     "Streams each POEM to every client that connects, NUM-BYTES at a time with DELAY\n"
     "seconds between chunks, then closes the connection. Each poem gets its own port.\n"
-    "--port, --num-bytes, --delay and the fault options take one value for all poems\n"
-    "or one per poem (comma-separated or by repeating the flag); in a fault's list,\n"
-    "- (or none) leaves that poem without the fault. The fault options make the\n"
-    "server a faulty peer on demand, for testing clients.\n";
+    "Each --upstream gets a port too, after the poems': a proxy that relays every\n"
+    "client to that TCP service, paced and faulted like a poem on the way back.\n"
+    "--port, --num-bytes, --delay and the fault options take one value for all\n"
+    "listeners or one per listener, poems first, then upstreams (comma-separated or\n"
+    "by repeating the flag); in a fault's list, - (or none) leaves that listener\n"
+    "without the fault. The fault options make the server a faulty peer on demand,\n"
+    "for testing clients.\n";
 
 constexpr std::string_view epilogue =
     "Exit status: 0 after SIGINT or SIGTERM, 1 if serving failed, 2 for bad usage or\n"
     "input (one line on stderr, nothing served).\n"
     "Signals: SIGINT or SIGTERM stops the server: it closes its clients, removes its\n"
     "ports file and prints the summary.\n"
-    "Limits: --delay and the fault seconds 0 to 86400; --num-bytes 1 to 4294967295;\n"
-    "--port 0 to 65535; --fault-rate 0 to 1; --max-clients 1 to 4294967295.\n";
+    "Limits: --delay and the fault seconds 0 to 86400; --upstream-timeout above 0 to\n"
+    "86400; --num-bytes 1 to 4294967295; --port 0 to 65535; --fault-rate 0 to 1;\n"
+    "--max-clients 1 to 4294967295.\n";
 
-constexpr cli::ProgramText program{"poetry_server", POETRY_VERSION, description, "POEM...", epilogue};
+constexpr cli::ProgramText program{"poetry_server", POETRY_VERSION, description, "[POEM...]", epilogue};
 
 cxxopts::Options make_parser() {
     cxxopts::Options parser = cli::make_parser(program);
@@ -49,6 +53,10 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>()->default_value("1"), "N")
         ("selector", "For callbacks and coroutines: auto (epoll), epoll, poll or select (which serves "
                      "fds below FD_SETSIZE only)", cxxopts::value<std::string>()->default_value("auto"), "NAME")
+        ("upstream", "Proxy: one more listener that relays each client to this TCP service (repeatable "
+                     "or comma-separated)", cxxopts::value<std::vector<std::string>>(), "HOST:PORT")
+        ("upstream-timeout", "Proxy: seconds a connect to the upstream may take before the client is closed",
+         cxxopts::value<std::string>()->default_value("10"), "S")
         ("ports-file", "Once every listener is bound, write a JSON list of them here (atomically)",
          cxxopts::value<std::string>(), "FILE")
         ("max-clients", "Clients served at once; beyond it new connections are closed at once (default: "
@@ -103,30 +111,51 @@ auto byte_count(const std::string& what, std::uint64_t min, std::uint64_t max) {
     return [=](const std::string& text) { return cli::parse_whole<std::uint64_t>(text, min, max, what); };
 }
 
-/// One value for every poem, or exactly one per poem.
+/// How many listeners of each kind: what the per-listener lists are counted against.
+struct ListenerCount {
+    std::size_t poems = 0;
+    std::size_t upstreams = 0;
+
+    [[nodiscard]] std::size_t total() const noexcept { return poems + upstreams; }
+    /// "2 poems", "1 upstream", or "3 listeners (2 poems, 1 upstream)".
+    [[nodiscard]] std::string describe() const {
+        const auto count = [](std::size_t n, const char* noun) {
+            return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+        };
+        if (upstreams == 0) {
+            return count(poems, "poem");
+        }
+        if (poems == 0) {
+            return count(upstreams, "upstream");
+        }
+        return count(total(), "listener") + " (" + count(poems, "poem") + ", " + count(upstreams, "upstream") + ")";
+    }
+};
+
+/// One value for every listener, or exactly one per listener.
 template <class T>
-std::vector<T> per_poem(const std::vector<T>& values, std::size_t poems, const std::string& flag) {
-    if (values.size() == poems) {
+std::vector<T> per_listener(const std::vector<T>& values, const ListenerCount& listeners, const std::string& flag) {
+    if (values.size() == listeners.total()) {
         return values;
     }
     if (values.size() == 1) {
-        return std::vector<T>(poems, values.front());
+        return std::vector<T>(listeners.total(), values.front());
     }
-    throw cli::UsageError(flag + " has " + std::to_string(values.size()) + " values for " +
-                          std::to_string(poems) + (poems == 1 ? " poem" : " poems") +
-                          ": give one value for all or one per poem");
+    throw cli::UsageError(flag + " has " + std::to_string(values.size()) + " values for " + listeners.describe() +
+                          ": give one value for all or one per " +
+                          (listeners.upstreams == 0 ? "poem" : "listener, poems first"));
 }
 
-/// A per-poem option (--num-bytes, --delay, the faults): each value read by `parse`, then one for
-/// every poem as per_poem() says.
+/// A per-listener option (--num-bytes, --delay, the faults): each value read by `parse`, then one for
+/// every listener as per_listener() says.
 template <class Parse>
-auto per_poem_option(const cxxopts::ParseResult& parsed, const std::string& name, std::size_t poems,
-                     Parse parse) {
+auto per_listener_option(const cxxopts::ParseResult& parsed, const std::string& name,
+                         const ListenerCount& listeners, Parse parse) {
     std::vector<decltype(parse(std::string{}))> values;
     for (const auto& item : cli::list_items(parsed, name)) {
         values.push_back(parse(item));
     }
-    return per_poem(values, poems, "--" + name);
+    return per_listener(values, listeners, "--" + name);
 }
 
 /// `parse` for a fault's list, where "-" or "none" leaves a poem without that fault.
@@ -140,9 +169,10 @@ auto or_none(Parse parse) {
     };
 }
 
-/// The fault options as one FaultPlan per poem. Without --seed, one random seed serves every listener.
-std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::size_t poems) {
-    std::vector<FaultPlan> plans(poems);
+/// The fault options as one FaultPlan per listener. Without --seed, one random seed serves every listener.
+std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, const ListenerCount& listeners) {
+    const std::size_t count = listeners.total();
+    std::vector<FaultPlan> plans(count);
     bool any = false;
     // Applies option `name`, if given, to every poem's plan through `set(plan, value)`, but for the
     // poems whose item is "-" or "none".
@@ -150,8 +180,8 @@ std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::siz
         if (parsed.count(name) == 0) {
             return;
         }
-        const auto values = per_poem_option(parsed, name, poems, or_none(parse));
-        for (std::size_t i = 0; i < poems; ++i) {
+        const auto values = per_listener_option(parsed, name, listeners, or_none(parse));
+        for (std::size_t i = 0; i < count; ++i) {
             if (values[i]) {
                 set(plans[i], *values[i]);
                 any = true;
@@ -177,14 +207,14 @@ std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, std::siz
                               " needs a fault: --jitter, --size-jitter, --first-byte-delay, --close-after, "
                               "--reset-after, --hang-after or --slow-close");
     }
-    const auto rates = per_poem_option(parsed, "fault-rate", poems, [](const std::string& text) {
+    const auto rates = per_listener_option(parsed, "fault-rate", listeners, [](const std::string& text) {
         return parse_number(text, 0, 1, "--fault-rate", "a share");
     });
-    std::vector<std::uint64_t> seeds(poems, std::random_device{}());
+    std::vector<std::uint64_t> seeds(count, std::random_device{}());
     if (parsed.count("seed") != 0) {
-        seeds = per_poem_option(parsed, "seed", poems, byte_count("--seed", 0, bytes_max));
+        seeds = per_listener_option(parsed, "seed", listeners, byte_count("--seed", 0, bytes_max));
     }
-    for (std::size_t i = 0; i < poems; ++i) {
+    for (std::size_t i = 0; i < count; ++i) {
         plans[i].rate = rates[i];
         plans[i].seed = seeds[i];
     }
@@ -232,13 +262,31 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
 
     cli::refuse_repeated(
         parsed, {"port", "num-bytes", "delay", "jitter", "size-jitter", "first-byte-delay", "close-after",
-                 "reset-after", "hang-after", "slow-close", "fault-rate", "seed", "poems"});
+                 "reset-after", "hang-after", "slow-close", "fault-rate", "seed", "poems", "upstream"});
     ServerOptions options;
-    if (parsed.count("poems") == 0) {
-        throw cli::UsageError("no poem given: name at least one poem file");
+    if (parsed.count("poems") != 0) {
+        options.poems = parsed["poems"].as<std::vector<std::string>>();
     }
-    options.poems = parsed["poems"].as<std::vector<std::string>>();
-    const std::size_t poems = options.poems.size();
+    if (parsed.count("upstream") != 0) {
+        for (const auto& item : cli::list_items(parsed, "upstream")) {
+            try {
+                options.upstreams.push_back(net::Address::parse(item));
+            } catch (const std::invalid_argument& e) {
+                throw cli::UsageError(std::string("--upstream: ") + e.what());
+            }
+        }
+    }
+    if (options.listeners() == 0) {
+        throw cli::UsageError("nothing to serve: name at least one poem file or --upstream HOST:PORT");
+    }
+    const ListenerCount listeners{options.poems.size(), options.upstreams.size()};
+    const std::size_t count = listeners.total();
+    options.upstream_timeout = parse_number(parsed["upstream-timeout"].as<std::string>(), 0, max_delay_seconds,
+                                            "--upstream-timeout", "a number of seconds");
+    if (options.upstream_timeout <= 0) {
+        throw cli::UsageError("--upstream-timeout: \"" + parsed["upstream-timeout"].as<std::string>() +
+                              "\" must be above 0 seconds");
+    }
 
     std::vector<std::uint16_t> ports{0};
     if (parsed.count("port") != 0) {
@@ -247,30 +295,40 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
             ports.push_back(cli::parse_whole<std::uint16_t>(item, 0, 65535, "--port"));
         }
     }
-    if (ports.size() == 1 && poems > 1 && ports.front() != 0) {
-        // One port for several poems: consecutive ports from it.
-        if (ports.front() + poems - 1 > 65535) {
-            throw cli::UsageError("--port " + std::to_string(ports.front()) + " with " +
-                                  std::to_string(poems) + " poems would need ports above 65535");
+    if (ports.size() == 1 && count > 1 && ports.front() != 0) {
+        // One port for several listeners: consecutive ports from it.
+        if (ports.front() + count - 1 > 65535) {
+            throw cli::UsageError("--port " + std::to_string(ports.front()) + " with " + listeners.describe() +
+                                  " would need ports above 65535");
         }
-        for (std::size_t i = 1; i < poems; ++i) {
+        for (std::size_t i = 1; i < count; ++i) {
             ports.push_back(static_cast<std::uint16_t>(ports.front() + i));
         }
     }
-    options.ports = per_poem(ports, poems, "--port");
+    options.ports = per_listener(ports, listeners, "--port");
 
-    options.num_bytes = per_poem_option(parsed, "num-bytes", poems, [](const std::string& text) {
+    options.num_bytes = per_listener_option(parsed, "num-bytes", listeners, [](const std::string& text) {
         return cli::parse_whole<std::size_t>(text, 1, std::numeric_limits<std::uint32_t>::max(),
                                              "--num-bytes");
     });
-    options.delays = per_poem_option(parsed, "delay", poems, seconds("--delay"));
-    options.faults = parse_faults(parsed, poems);
+    options.delays = per_listener_option(parsed, "delay", listeners, seconds("--delay"));
+    options.faults = parse_faults(parsed, listeners);
 
     options.iface = parsed["iface"].as<std::string>();
     if (options.iface.empty()) {
         throw cli::UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
+    if (!options.upstreams.empty() && options.mode == Mode::async) {
+        throw cli::UsageError("--upstream is served by --mode callbacks, coroutines or threaded; --mode async "
+                              "does not proxy yet");
+    }
+    if (!options.upstreams.empty() && options.mode == Mode::blocking) {
+        // One client at a time per port would hold every other client of a proxied service in the
+        // backlog for as long as the first stays connected, which for most services is forever.
+        throw cli::UsageError("--upstream needs a mode that serves clients at once: async, callbacks, "
+                              "coroutines or threaded, not blocking");
+    }
     options.selector = cli::parse_selector(parsed["selector"].as<std::string>());
     if (parsed.count("selector") != 0 && !on_event_loop(options.mode)) {
         throw cli::UsageError("--selector applies to --mode callbacks or coroutines, not to " +

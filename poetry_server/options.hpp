@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "faults.hpp"
+#include "poetry/net/address.hpp"
 #include "program_errors.hpp"
 
 namespace poetry::server {
@@ -17,12 +18,18 @@ namespace poetry::server {
 enum class Mode { async, callbacks, coroutines, threaded, blocking };
 enum class Verbosity { quiet, normal, verbose };
 
+/// Per-listener lists (ports, num_bytes, delays, faults) have one entry per listener: the poems first,
+/// then the upstreams, in the order given.
 struct ServerOptions {
+    [[nodiscard]] std::size_t listeners() const noexcept { return poems.size() + upstreams.size(); }
+
     std::vector<std::string> poems;      // paths as given
-    std::vector<std::uint16_t> ports;    // one per poem; 0 picks a free port
-    std::vector<std::size_t> num_bytes;  // one per poem, each >= 1
-    std::vector<double> delays;          // one per poem, seconds, finite and >= 0
-    std::vector<FaultPlan> faults;       // one per poem; FaultPlan::any() is false where none is given
+    std::vector<net::Address> upstreams;  // --upstream: a proxied listener each, after the poems
+    double upstream_timeout = 10;         // seconds for a connect to an upstream
+    std::vector<std::uint16_t> ports;    // one per listener; 0 picks a free port
+    std::vector<std::size_t> num_bytes;  // one per listener, each >= 1
+    std::vector<double> delays;          // one per listener, seconds, finite and >= 0
+    std::vector<FaultPlan> faults;       // one per listener; FaultPlan::any() is false where none is given
     std::string iface = "localhost";
     Mode mode = Mode::callbacks;  // the cheapest that passes every test (bench/run --only server_cost)
     std::string selector = "auto";  // callbacks and coroutines: make_selector's name

@@ -140,15 +140,16 @@ PortsFile::~PortsFile() {
 void PortsFile::write(const std::vector<Listener>& listeners) {
     auto list = nlohmann::json::array();
     for (const Listener& listener : listeners) {
-        list.push_back({
-            {"host", listener.endpoint.host()},
-            {"port", listener.endpoint.port()},
-            {"poem", listener.poem->path()},
-            {"bytes", listener.poem->size()},
-            {"num_bytes", listener.num_bytes},
-            {"delay", listener.delay_seconds},
-            {"pid", ::getpid()},
-        });
+        list.push_back({{"host", listener.endpoint.host()}, {"port", listener.endpoint.port()}});
+        if (listener.poem) {
+            list.back()["poem"] = listener.poem->path();
+            list.back()["bytes"] = listener.poem->size();
+        } else {
+            list.back()["upstream"] = listener.upstream->address().to_string();  // its size is not known
+        }
+        list.back()["num_bytes"] = listener.num_bytes;
+        list.back()["delay"] = listener.delay_seconds;
+        list.back()["pid"] = ::getpid();
         if (listener.faults.any()) {
             list.back()["faults"] = to_json(listener.faults);
         }

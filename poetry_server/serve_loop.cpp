@@ -1,5 +1,5 @@
 // --mode callbacks and --mode coroutines: one EventLoop of the library on one thread, an Acceptor per
-// listener, the stop signal as one more reader, and a LoopSession per client.
+// listener, the stop signal as one more reader, and a session per client (a poem's or a proxy's).
 #include <sys/select.h>  // FD_SETSIZE
 
 #include <memory>
@@ -17,10 +17,16 @@
 namespace poetry::server {
 namespace {
 
-using SessionFactory = std::unique_ptr<LoopSession> (*)(LoopSessions&, net::Socket, std::string, ClientSlot,
-                                                        const Listener&, std::uint64_t);
+using SessionFactory = std::unique_ptr<LoopClient> (*)(LoopSessions&, net::Socket, std::string, ClientSlot,
+                                                       const Listener&, std::uint64_t);
 
-void serve_on_loop(ServeContext& context, const std::string& selector_name, SessionFactory make_session) {
+/// How a mode serves a poem's clients and a proxy's.
+struct SessionFactories {
+    SessionFactory poem;
+    SessionFactory proxy;
+};
+
+void serve_on_loop(ServeContext& context, const std::string& selector_name, SessionFactories make) {
     std::unique_ptr<Selector> selector = make_selector(selector_name);
     const bool select_limit = selector->name() == "select";
     if (select_limit) {
@@ -53,6 +59,7 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
             if (!slot) {
                 return;  // the socket closes here
             }
+            const SessionFactory make_session = listener.poem ? make.poem : make.proxy;
             sessions.start(make_session(sessions, std::move(client), std::move(name), std::move(*slot), listener,
                                         context.number_next(listener)));
         };
@@ -80,11 +87,13 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
 }  // namespace
 
 void serve_callbacks(ServeContext& context, const std::string& selector) {
-    run_on_threads(context, [&] { serve_on_loop(context, selector, make_callback_session); });
+    run_on_threads(context,
+                   [&] { serve_on_loop(context, selector, {make_callback_session, make_callback_proxy_session}); });
 }
 
 void serve_coroutines(ServeContext& context, const std::string& selector) {
-    run_on_threads(context, [&] { serve_on_loop(context, selector, make_coroutine_session); });
+    run_on_threads(context,
+                   [&] { serve_on_loop(context, selector, {make_coroutine_session, make_coroutine_proxy_session}); });
 }
 
 }  // namespace poetry::server

@@ -1,4 +1,5 @@
-// --mode threaded: a thread accepting per listener, and a thread per client with a blocking socket.
+// --mode threaded: a thread accepting per listener, and a thread per client with a blocking socket
+// (a proxied client's thread waits in poll instead: it has two sockets and a schedule).
 #include <string>
 
 #include "blocking_session.hpp"
@@ -22,9 +23,15 @@ void serve_threaded(ServeContext& context) {
                                    auto owned = std::make_shared<std::pair<net::Socket, ClientSlot>>(
                                        std::move(client), std::move(slot));
                                    sessions.spawn([&, owned, peer, number] {
-                                       serve_client_blocking(std::move(owned->first), peer, number,
-                                                             std::move(owned->second), listener, context,
-                                                             registry);
+                                       if (listener.upstream) {
+                                           serve_proxy_client_threaded(std::move(owned->first), peer, number,
+                                                                       std::move(owned->second), listener,
+                                                                       context);
+                                       } else {
+                                           serve_client_blocking(std::move(owned->first), peer, number,
+                                                                 std::move(owned->second), listener, context,
+                                                                 registry);
+                                       }
                                    });
                                } catch (const std::system_error& e) {
                                    ++context.stats.refused;

@@ -46,9 +46,12 @@ void ServerLog::listening(const Listener& listener) {
                                  ? std::to_string(listener.num_bytes) + " bytes every " +
                                        format_number(listener.delay_seconds) + " s"
                                  : std::to_string(listener.num_bytes) + " bytes at a time, no delay";
-    line(out_, "Serving " + listener.poem->path() + " on " + listener.endpoint.to_string() + ": " +
-                   std::to_string(listener.poem->size()) + " bytes, " + pace +
-                   (listener.faults.any() ? "; faults: " + listener.faults.describe() : ""));
+    const std::string what = listener.poem ? "Serving " + listener.poem->path() + " on " +
+                                                 listener.endpoint.to_string() + ": " +
+                                                 std::to_string(listener.poem->size()) + " bytes, "
+                                           : "Proxying " + listener.endpoint.to_string() + " to " +
+                                                 listener.upstream->address().to_string() + ": ";
+    line(out_, what + pace + (listener.faults.any() ? "; faults: " + listener.faults.describe() : ""));
 }
 
 void ServerLog::connected(const ClientInfo& client) {
@@ -56,7 +59,7 @@ void ServerLog::connected(const ClientInfo& client) {
         return;
     }
     line(out_, "Client " + client.peer + " connected to " + client.listener->endpoint.to_string() + " (" +
-                   client.listener->poem->path() + ")" + (client.faults.active() ? " with faults" : ""));
+                   client.listener->source() + ")" + (client.faults.active() ? " with faults" : ""));
 }
 
 void ServerLog::chunk_sent(const ClientInfo& client, std::size_t bytes, std::size_t index,
@@ -90,10 +93,15 @@ void ServerLog::ended(const ClientInfo& client, SessionEnd end, std::uint64_t se
                     : cut_by == FaultKind::hang_after ? " hung by --hang-after after "
                                                       : " closed early by --close-after after ";
         } else {
-            text += end == SessionEnd::dropped ? " dropped after " : " interrupted after ";
+            text += end == SessionEnd::interrupted       ? " interrupted after "
+                    : end == SessionEnd::upstream_failed ? " failed by its upstream after "
+                                                         : " dropped after ";
         }
-        text += std::to_string(sent) + " of " + std::to_string(client.listener->poem->size()) + " bytes in " +
-                elapsed + " s";
+        text += std::to_string(sent);
+        if (client.listener->poem) {
+            text += " of " + std::to_string(client.listener->poem->size());
+        }
+        text += " bytes in " + elapsed + " s";
         if (!reason.empty()) {
             text += ": ";
             text += reason;
@@ -120,13 +128,16 @@ void ServerLog::error(std::string_view message) {
     line(err_, "poetry_server: " + std::string(message));
 }
 
-void ServerLog::summary(const ServerStats& stats, Clock::duration uptime,
-                        bool faults_configured) {
+void ServerLog::summary(const ServerStats& stats, Clock::duration uptime, bool faults_configured,
+                        bool proxying) {
     std::string text = "Stopped after " + format_seconds(uptime) + " s: served " +
                        std::to_string(stats.served) + " clients, dropped " + std::to_string(stats.dropped) +
                        ", interrupted " + std::to_string(stats.interrupted) + ", refused " +
-                       std::to_string(stats.refused) + "; sent " + std::to_string(stats.bytes_sent) +
-                       " bytes";
+                       std::to_string(stats.refused);
+    if (proxying) {
+        text += ", upstream failed " + std::to_string(stats.upstream_failed);
+    }
+    text += "; sent " + std::to_string(stats.bytes_sent) + " bytes";
     if (stats.lateness.count() > 0) {
         char lateness[160];
         std::snprintf(
@@ -240,6 +251,9 @@ SessionRecord::~SessionRecord() {
             break;
         case SessionEnd::interrupted:
             ++stats_.interrupted;
+            break;
+        case SessionEnd::upstream_failed:
+            ++stats_.upstream_failed;
             break;
         case SessionEnd::cut:
             fault_acted(cut_by_);

@@ -59,6 +59,7 @@ struct ServerStats {
     std::atomic<std::uint64_t> dropped{0};      // left (or failed) before the end
     std::atomic<std::uint64_t> interrupted{0};  // still connected when the server stopped
     std::atomic<std::uint64_t> refused{0};      // over --max-clients
+    std::atomic<std::uint64_t> upstream_failed{0};  // proxied: the upstream refused, timed out or failed
     std::atomic<std::uint64_t> bytes_sent{0};
     std::atomic<std::uint64_t> active{0};       // connected now
     LatenessHistogram lateness;                 // how late each chunk left against its schedule (delay > 0)
@@ -98,8 +99,9 @@ private:
     ServerStats* stats_;
 };
 
-/// How one client's session ended: cut means by --close-after, --reset-after or --hang-after.
-enum class SessionEnd { finished, dropped, interrupted, cut };
+/// How one client's session ended: cut means by --close-after, --reset-after or --hang-after;
+/// upstream_failed, that a proxied listener's upstream could not be reached or failed mid-stream.
+enum class SessionEnd { finished, dropped, interrupted, cut, upstream_failed };
 
 /// One client of one listener, from accept to the end of its session.
 struct ClientInfo {
@@ -145,8 +147,8 @@ public:
     /// 3604 chunks left late by p50 0.1 ms, p99 0.4 ms, max 2.1 ms" (chunks with a delay), "; with no
     /// delay, 499.3 MB/s over 0.21 s" (--delay 0: MB are 10^6 bytes), and if `faults_configured`,
     /// "; faults on 12 of 40 connections: close-after 5, reset-after 7" (each fault that acted).
-    void summary(const ServerStats& stats, Clock::duration uptime,
-                 bool faults_configured);
+    /// With `proxying` (any --upstream), ", upstream failed 2" follows the refused count.
+    void summary(const ServerStats& stats, Clock::duration uptime, bool faults_configured, bool proxying);
 
 private:
     void line(std::ostream& stream, const std::string& text);

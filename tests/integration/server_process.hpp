@@ -73,6 +73,7 @@ struct ListenerInfo {
     std::size_t bytes = 0;
     std::size_t num_bytes = 0;
     double delay = 0;
+    std::string upstream;  // "HOST:PORT" for a proxied listener
 };
 
 /// What a server run that is expected to end by itself said and returned.
@@ -112,8 +113,9 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         for (const auto& entry : nlohmann::json::parse(read_file(dir_ / "ports.json"))) {
-            listeners_.push_back({entry.at("host"), entry.at("port"), entry.at("poem"), entry.at("bytes"),
-                                  entry.at("num_bytes"), entry.at("delay")});
+            // A proxied listener names its upstream instead of a poem, and has no size.
+            listeners_.push_back({entry.at("host"), entry.at("port"), entry.value("poem", ""), entry.value("bytes", 0U),
+                                  entry.at("num_bytes"), entry.at("delay"), entry.value("upstream", "")});
         }
     }
 

@@ -565,7 +565,19 @@ BOOST_AUTO_TEST_SUITE(server_input)
 BOOST_DATA_TEST_CASE(
     bad_input_exits_2_with_one_line_and_starts_nothing,
     data::make(std::vector<BadInput>{
-        {{}, "no poem given", true},
+        {{}, "nothing to serve: name at least one poem file or --upstream HOST:PORT", true},
+        {{"--upstream", "127.0.0.1:"}, "--upstream: invalid address", true},
+        {{"--upstream", "no-such-host.invalid:80"}, "cannot resolve --upstream no-such-host.invalid:80"},
+        {{"--mode", "blocking", "--upstream", "127.0.0.1:9"},
+         "--upstream needs a mode that serves clients at once: async, callbacks, coroutines or threaded, not "
+         "blocking",
+         true},
+        {{"--upstream-timeout", "0", "--upstream", "127.0.0.1:9"}, "--upstream-timeout: \"0\" must be above 0",
+         true},
+        {{"--num-bytes", "1,2", "--upstream", "127.0.0.1:9,127.0.0.1:10", poem_path("science.txt")},
+         "--num-bytes has 2 values for 3 listeners (1 poem, 2 upstreams): give one value for all or one per "
+         "listener, poems first",
+         true},
         {{"--ports-file", POETRY_POEMS_DIR, poem_path("science.txt")}, "--ports-file " POETRY_POEMS_DIR ": is a directory"},
         {{"/nonexistent/poem.txt"}, "poem file /nonexistent/poem.txt: No such file or directory"},
         {{POETRY_POEMS_DIR}, "is a directory"},

@@ -1,0 +1,230 @@
+// poetry_server --upstream: the server as a slow, faulty proxy in front of real services started here
+// (our own server, a line-echo service, a dead port, a listener that never answers), in every mode that
+// proxies.
+#include <sys/socket.h>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/recording_client.hpp"
+#include "integration/server_process.hpp"
+#include "poetry/net/socket.hpp"
+#include "support/timing.hpp"
+
+using namespace poetry;
+using namespace poetry::test;
+using namespace std::chrono_literals;
+namespace data = boost::unit_test::data;
+
+namespace {
+
+const std::string ecstasy = poem_path("ecstasy.txt");  // 2667 bytes
+
+/// The modes that proxy.
+const std::vector<std::string> proxy_modes{"callbacks", "coroutines", "threaded"};
+
+double seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+std::string upstream_of(std::uint16_t port) {
+    return "127.0.0.1:" + std::to_string(port);
+}
+
+/// The count after `label` in the summary, the server's last line ("served 3 clients" -> 3).
+std::uint64_t summary_count(const std::string& out, const std::string& label) {
+    const std::string summary = last_line(out);
+    const auto at = summary.find(label);
+    if (at == std::string::npos) {
+        BOOST_FAIL("no '" << label << "' in the summary: " << summary);
+    }
+    return std::stoull(summary.substr(at + label.size()));
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then closed: nobody else takes it in the test's
+/// few milliseconds, and if someone did, the test would fail, not pass wrongly).
+std::uint16_t dead_port() {
+    return net::listen(net::Endpoint::numeric("127.0.0.1", 0), 1).local_endpoint().port();
+}
+
+/// A line-echo service: for each connection, sends back every line it reads, and closes its side once
+/// the client has closed its own (the shape of a request/response protocol). Serves `connections`.
+class EchoService {
+public:
+    explicit EchoService(int connections)
+        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 16)),
+          thread_([this, connections] {
+              for (int i = 0; i < connections; ++i) {
+                  std::error_code ec;
+                  net::Socket client = net::accept(listener_, ec);
+                  if (ec) {
+                      return;
+                  }
+                  std::byte buffer[4096];
+                  std::string pending;
+                  while (const std::size_t n = client.recv(buffer, ec)) {
+                      pending.append(reinterpret_cast<const char*>(buffer), n);
+                      for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
+                          client.send_all(net::as_bytes(pending.substr(0, end + 1)), ec);
+                          pending.erase(0, end + 1);
+                      }
+                  }
+                  client.shutdown(SHUT_WR, ec);
+              }
+          }) {}
+    ~EchoService() {
+        std::error_code ignored;
+        listener_.shutdown(SHUT_RDWR, ignored);  // ends a blocked accept
+        thread_.join();
+    }
+
+    [[nodiscard]] std::uint16_t port() const { return listener_.local_endpoint().port(); }
+
+private:
+    net::Socket listener_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(proxy)
+
+// Our own server at full speed behind the proxy: the poem arrives byte-exact, in the proxy's chunks, on
+// its schedule.
+BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_and_paced, data::make(proxy_modes),
+                     mode) {
+    const std::string poem = read_file(ecstasy);
+    RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "500", "--delay",
+                         "0.1"});
+    BOOST_TEST(proxy.listeners().at(0).upstream == upstream_of(upstream.port()));
+    BOOST_TEST(proxy.listeners().at(0).poem.empty());
+
+    const Download got = download(proxy.port());
+    BOOST_TEST(got.closed_by_server);
+    BOOST_TEST(got.error.empty(), got.error);
+    BOOST_TEST((got.bytes == poem));
+    for (const Piece& piece : got.pieces) {
+        BOOST_TEST(piece.size <= 500U);
+    }
+    // Chunk k leaves no sooner than k x 0.1 s after the first (whatever the machine's load).
+    BOOST_TEST(seconds(got.last_byte() - got.first_byte()) >= 0.5 - 0.005);
+    POETRY_TEST_TIMING(got.pieces.size() == 6U, "pieces: " << got.pieces.size());
+    POETRY_TEST_TIMING(seconds(got.last_byte() - got.first_byte()) < 0.9,
+                       "took " << seconds(got.last_byte() - got.first_byte()) << " s");
+
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
+    BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 0U);
+    BOOST_TEST(summary_count(proxy.out(), "sent ") == poem.size());
+    BOOST_TEST(proxy.out().find("Proxying 127.0.0.1:" + std::to_string(proxy.port()) + " to " +
+                                upstream_of(upstream.port()) + ": 500 bytes every 0.1 s") != std::string::npos,
+               proxy.out());
+}
+
+// A request/response exchange: the client sends lines and closes its sending side; the half-close
+// reaches the service, which answers and closes; the answer comes back paced, then the end.
+BOOST_DATA_TEST_CASE(a_request_and_its_half_close_reach_the_service_and_the_answer_comes_back_paced,
+                     data::make(proxy_modes), mode) {
+    EchoService echo(1);
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(echo.port()), "--num-bytes", "5", "--delay",
+                         "0.05"});
+    const std::string request = "hello\nslow\nworld\n";  // 17 bytes: 4 chunks of 5 back
+    net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
+    const auto sent = Clock::now();
+    client.send_all(net::as_bytes(request));
+    std::error_code ec;
+    client.shutdown(SHUT_WR, ec);
+    client.set_receive_timeout(10s, ec);
+    std::string answer;
+    std::byte buffer[256];
+    while (const std::size_t n = client.recv(buffer, ec)) {
+        answer.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    const double took = seconds(Clock::now() - sent);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(answer == request);
+    BOOST_TEST(took >= 0.15 - 0.005);  // 4 chunks: 3 pauses of 0.05 s at least
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
+}
+
+// Nothing listens upstream: each client is closed at once without a byte, the cause is said once on
+// stderr, and the server goes on serving.
+BOOST_DATA_TEST_CASE(a_refusing_upstream_closes_each_client_logs_once_and_the_server_goes_on,
+                     data::make(proxy_modes), mode) {
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(dead_port())});
+    for (int i = 0; i < 3; ++i) {
+        const Download got = download(proxy.port());
+        BOOST_TEST(got.closed_by_server);
+        BOOST_TEST(got.bytes.empty());
+    }
+    BOOST_TEST(proxy.running());
+    BOOST_TEST(proxy.stop() == 0);
+    const std::string errors = proxy.err();
+    const std::string cause = "Connection refused; closing its clients until it answers";
+    BOOST_TEST(errors.find(cause) != std::string::npos, errors);
+    BOOST_TEST(errors.find(cause) == errors.rfind(cause), "logged more than once:\n" << errors);
+    BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 3U);
+    BOOST_TEST(summary_count(proxy.out(), "served ") == 0U);
+}
+
+// An upstream whose accept queue is full drops the connect's SYN: after --upstream-timeout the client
+// is closed and the cause says so.
+BOOST_DATA_TEST_CASE(an_upstream_that_never_answers_the_connect_closes_the_client_after_the_timeout,
+                     data::make(proxy_modes), mode) {
+    // A backlog of 0 holds one connection that nobody accepts; the next SYN finds the queue full.
+    net::Socket silent = net::listen(net::Endpoint::numeric("127.0.0.1", 0), 0);
+    std::vector<net::Socket> fillers;
+    for (int i = 0; i < 2; ++i) {
+        std::error_code ec;
+        fillers.push_back(net::start_connect(silent.local_endpoint(), ec));
+    }
+    std::this_thread::sleep_for(50ms);
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(silent.local_endpoint().port()),
+                         "--upstream-timeout", "0.5"});
+    const Download got = download(proxy.port());
+    const double took = seconds(Clock::now() - got.connect_started);
+    BOOST_TEST(got.closed_by_server);
+    BOOST_TEST(got.bytes.empty());
+    BOOST_TEST(took >= 0.5 - 0.005);
+    POETRY_TEST_TIMING(took < 2.0, "closed after " << took << " s");
+    BOOST_TEST(proxy.wait_for_error("no answer to connect in 0.5 s (--upstream-timeout)"), proxy.err());
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 1U);
+}
+
+// The upstream resets after 1,000 bytes: those bytes reach the client, then a reset (a FIN would let it
+// take the cut stream for a whole one).
+BOOST_DATA_TEST_CASE(an_upstream_reset_mid_stream_is_passed_on_as_a_reset_after_what_came_before,
+                     data::make(proxy_modes), mode) {
+    const std::string poem = read_file(ecstasy);
+    RunningServer upstream({"--num-bytes", "100000", "--delay", "0", "--reset-after", "1000", ecstasy});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "400", "--delay",
+                         "0.02"});
+    const Download got = download(proxy.port());
+    BOOST_TEST(!got.closed_by_server);
+    BOOST_TEST(got.error == "Connection reset by peer");
+    BOOST_TEST((got.bytes == poem.substr(0, 1000)));
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 1U);
+    BOOST_TEST(proxy.out().find("failed by its upstream after 1000 bytes") != std::string::npos, proxy.out());
+}
+
+// The faults act on the proxied stream as on a poem, counting the bytes that went downstream.
+BOOST_DATA_TEST_CASE(close_after_counts_the_bytes_that_went_to_the_client, data::make(proxy_modes), mode) {
+    const std::string poem = read_file(ecstasy);
+    RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "300", "--delay",
+                         "0", "--close-after", "700"});
+    const Download got = download(proxy.port());
+    BOOST_TEST(got.closed_by_server);
+    BOOST_TEST((got.bytes == poem.substr(0, 700)));
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(proxy.out().find("closed early by --close-after after 700 bytes") != std::string::npos, proxy.out());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
