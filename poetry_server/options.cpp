@@ -319,10 +319,6 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         throw cli::UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
-    if (!options.upstreams.empty() && options.mode == Mode::async) {
-        throw cli::UsageError("--upstream is served by --mode callbacks, coroutines or threaded; --mode async "
-                              "does not proxy yet");
-    }
     if (!options.upstreams.empty() && options.mode == Mode::blocking) {
         // One client at a time per port would hold every other client of a proxied service in the
         // backlog for as long as the first stays connected, which for most services is forever.

@@ -1,7 +1,7 @@
 // --mode async: one asio io_context on one thread; a coroutine per listener accepts, a coroutine per
 // client streams the poem on an absolute schedule (expires_at, so timing errors never accumulate), with
 // its faults if it has any, while another reads and discards what the client sends and notices when it
-// goes.
+// goes. A proxied client is an AsyncProxySession (proxy_async_session.hpp).
 #include <asio.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
@@ -16,6 +16,7 @@
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/clock.hpp"
 #include "poetry/net/errors.hpp"
+#include "proxy_async_session.hpp"
 #include "serve.hpp"
 
 namespace poetry::server {
@@ -101,6 +102,9 @@ private:
             std::error_code ignored;
             client->close(ignored);
         }
+        for (AsyncProxySession* session : AsyncProxySessions(proxies_)) {  // a copy: each leaves the set
+            interrupt(*session);
+        }
     }
 
     awaitable<void> accept_clients(tcp::acceptor& acceptor, const Listener& listener) {
@@ -148,8 +152,15 @@ private:
         if (!slot) {
             return;  // the socket closes here
         }
-        spawn(serve_client(std::move(socket), std::move(peer), std::move(*slot), listener,
-                           context_.number_next(listener)));
+        const std::uint64_t number = context_.number_next(listener);
+        if (listener.upstream) {
+            start_async_proxy_session(io_, std::move(socket),
+                                      ClientInfo{std::move(peer), &listener, Clock::now(),
+                                                 listener.connection_faults(number)},
+                                      std::move(*slot), context_.stats, context_.log, proxies_);
+            return;
+        }
+        spawn(serve_client(std::move(socket), std::move(peer), std::move(*slot), listener, number));
     }
 
     /// What a session's two coroutines share.
@@ -300,6 +311,7 @@ private:
     asio::steady_timer stopped_{io_, asio::steady_timer::time_point::max()};
     std::vector<tcp::acceptor> acceptors_;
     std::unordered_set<tcp::socket*> clients_;
+    AsyncProxySessions proxies_;
     // Where every session's discarded input goes: one buffer for all, not one per client (4 KB per
     // client was 40 MB at 10,000 clients). Safe because it is never read and the io_context runs on
     // one thread, so the reads into it happen one after another.

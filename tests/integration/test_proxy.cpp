@@ -24,7 +24,7 @@ namespace {
 const std::string ecstasy = poem_path("ecstasy.txt");  // 2667 bytes
 
 /// The modes that proxy.
-const std::vector<std::string> proxy_modes{"callbacks", "coroutines", "threaded"};
+const std::vector<std::string> proxy_modes{"async", "callbacks", "coroutines", "threaded"};
 
 double seconds(Clock::duration d) {
     return std::chrono::duration<double>(d).count();
@@ -116,6 +116,8 @@ BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_a
     POETRY_TEST_TIMING(seconds(got.last_byte() - got.first_byte()) < 0.9,
                        "took " << seconds(got.last_byte() - got.first_byte()) << " s");
 
+    // The session ends once the client's FIN (sent as the download closed) has been passed on.
+    BOOST_TEST(proxy.wait_for_output(": sent 2667 bytes in "), proxy.out());
     BOOST_TEST(proxy.stop() == 0);
     BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
     BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 0U);
@@ -225,6 +227,22 @@ BOOST_DATA_TEST_CASE(close_after_counts_the_bytes_that_went_to_the_client, data:
     BOOST_TEST((got.bytes == poem.substr(0, 700)));
     BOOST_TEST(proxy.stop() == 0);
     BOOST_TEST(proxy.out().find("closed early by --close-after after 700 bytes") != std::string::npos, proxy.out());
+}
+
+// A stop while clients are being relayed ends them at once (no wait for their upstreams), exit 0.
+BOOST_DATA_TEST_CASE(a_stop_while_relaying_interrupts_the_sessions_and_exits_0, data::make(proxy_modes), mode) {
+    RunningServer upstream({"--num-bytes", "10", "--delay", "1", ecstasy});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--delay", "0"});
+    net::Socket first = net::connect(net::Address("127.0.0.1", proxy.port()));
+    net::Socket second = net::connect(net::Address("127.0.0.1", proxy.port()));
+    std::byte buffer[64];
+    BOOST_TEST(first.recv(buffer) == 10U);  // the relay is under way
+    BOOST_TEST(second.recv(buffer) == 10U);
+    const auto stopping = Clock::now();
+    BOOST_TEST(proxy.stop() == 0);
+    POETRY_TEST_TIMING(seconds(Clock::now() - stopping) < 1.0, "stopped in " << seconds(Clock::now() - stopping));
+    BOOST_TEST(summary_count(proxy.out(), "interrupted ") == 2U);
+    BOOST_TEST(first.recv(buffer) == 0U);  // closed by the stop
 }
 
 BOOST_AUTO_TEST_SUITE_END()
