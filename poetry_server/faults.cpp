@@ -14,11 +14,11 @@ std::string format_number(double value) {
     return text;
 }
 
-namespace {
-
 std::chrono::nanoseconds to_nanoseconds(double seconds) noexcept {
     return std::chrono::nanoseconds(std::llround(seconds * 1e9));
 }
+
+namespace {
 
 /// SplitMix64's output function (Steele, Lea and Flood 2014): output n of the generator whose state
 /// starts at `key` is mix(key + (n + 1) * golden_gamma), so any draw can be taken without the others.

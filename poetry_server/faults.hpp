@@ -17,6 +17,9 @@ namespace poetry::server {
 /// A number as people write it (printf's %g: 0.7, 2, 0.05), for the start-up line and the summary.
 std::string format_number(double value);
 
+/// Seconds as the schedule counts them (at most max_delay_seconds, so it cannot overflow).
+std::chrono::nanoseconds to_nanoseconds(double seconds) noexcept;
+
 /// Every fault, in the order the summary lists them.
 enum class FaultKind {
     first_byte_delay,

@@ -27,18 +27,20 @@ net::Endpoint interface_endpoint(const std::string& iface, std::uint16_t port) {
 std::vector<Listener> bind_listeners(const ServerOptions& options) {
     std::vector<Listener> listeners;
     listeners.reserve(options.listeners());
-    const auto timeout = std::chrono::nanoseconds(std::llround(options.upstream_timeout * 1e9));
+    const auto timeout = to_nanoseconds(options.upstream_timeout);
     for (std::size_t i = 0; i < options.listeners(); ++i) {
         Listener listener;
         listener.index = i;
         if (i < options.poems.size()) {
             listener.poem = Poem::load(options.poems[i]);
         } else {
-            listener.upstream = Upstream::resolve(options.upstreams[i - options.poems.size()], timeout);
+            const std::size_t upstream = i - options.poems.size();
+            listener.upstream = Upstream::resolve(options.upstreams[upstream], timeout, options.upstream_paces[upstream]);
         }
         listener.num_bytes = options.num_bytes[i];
         listener.delay_seconds = options.delays[i];
-        listener.delay = std::chrono::nanoseconds(std::llround(options.delays[i] * 1e9));
+        listener.rate = options.rates[i];
+        listener.delay = to_nanoseconds(options.delays[i]);
         listener.faults = options.faults[i];
         const net::Endpoint wanted = interface_endpoint(options.iface, options.ports[i]);
         std::error_code ec;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ struct Listener {
     std::shared_ptr<const Poem> poem;          // a poem's listener, or
     std::shared_ptr<const Upstream> upstream;  // a proxy's (--upstream)
     std::size_t num_bytes = 0;
-    double delay_seconds = 0;  // as given, for messages and the ports file
+    double delay_seconds = 0;  // as given (or as --rate made it), for messages and the ports file
+    std::optional<double> rate;  // --rate, in bytes per second, if the pace was given as one
     std::chrono::nanoseconds delay{0};
     net::Socket socket;
     net::Endpoint endpoint;  // where it is bound, with the real port when 0 was asked for

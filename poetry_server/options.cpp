@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -57,6 +59,17 @@ cxxopts::Options make_parser() {
                      "or comma-separated)", cxxopts::value<std::vector<std::string>>(), "HOST:PORT")
         ("upstream-timeout", "Proxy: seconds a connect to the upstream may take before the client is closed",
          cxxopts::value<std::string>()->default_value("10"), "S")
+        ("rate", "Bytes per second, instead of --delay: chunks of --num-bytes (default: a hundredth of a "
+                 "second's bytes, 1 to 65536) at the delay that makes the rate",
+         cxxopts::value<std::vector<std::string>>(), "B[,B...]")
+        ("upstream-num-bytes", "Proxy: pace what clients send to the upstream too, in chunks of N bytes "
+                               "(default 10 once paced; one value for all upstreams or one per upstream)",
+         cxxopts::value<std::vector<std::string>>(), "N[,N...]")
+        ("upstream-delay", "Proxy: seconds between those chunks (without a pace toward the upstream, what "
+                           "clients send is forwarded as it comes)",
+         cxxopts::value<std::vector<std::string>>(), "S[,S...]")
+        ("upstream-rate", "Proxy: bytes per second toward the upstream, instead of --upstream-delay",
+         cxxopts::value<std::vector<std::string>>(), "B[,B...]")
         ("ports-file", "Once every listener is bound, write a JSON list of them here (atomically)",
          cxxopts::value<std::string>(), "FILE")
         ("max-clients", "Clients served at once; beyond it new connections are closed at once (default: "
@@ -221,6 +234,68 @@ std::vector<FaultPlan> parse_faults(const cxxopts::ParseResult& parsed, const Li
     return plans;
 }
 
+/// A rate for --rate and --upstream-rate: bytes per second, at least 1.
+auto bytes_per_second(const std::string& what) {
+    return [what](const std::string& text) { return parse_number(text, 1, 1e12, what, "a number of bytes per second"); };
+}
+
+/// The delay between chunks of `num_bytes` that makes `rate`, within --delay's limit.
+double delay_for_rate(std::size_t num_bytes, double rate, const std::string& what) {
+    const double delay = static_cast<double>(num_bytes) / rate;
+    if (delay > max_delay_seconds) {
+        throw cli::UsageError(what + " " + format_number(rate) + " with chunks of " + std::to_string(num_bytes) +
+                              " bytes would wait more than a day between chunks");
+    }
+    return delay;
+}
+
+/// The pace toward each upstream, if --upstream-num-bytes, --upstream-delay or --upstream-rate is given:
+/// one value for all upstreams or one per upstream.
+std::vector<std::optional<UpstreamPace>> parse_upstream_paces(const cxxopts::ParseResult& parsed,
+                                                               const ListenerCount& listeners) {
+    std::vector<std::optional<UpstreamPace>> paces(listeners.upstreams);
+    const bool paced = parsed.count("upstream-num-bytes") != 0 || parsed.count("upstream-delay") != 0 ||
+                       parsed.count("upstream-rate") != 0;
+    if (!paced) {
+        return paces;
+    }
+    if (listeners.upstreams == 0) {
+        throw cli::UsageError("--upstream-num-bytes, --upstream-delay and --upstream-rate pace a proxy's "
+                              "upstream: give --upstream HOST:PORT");
+    }
+    if (parsed.count("upstream-rate") != 0 && parsed.count("upstream-delay") != 0) {
+        throw cli::UsageError("--upstream-rate and --upstream-delay cannot be used together: --upstream-rate "
+                              "sets the delay");
+    }
+    const ListenerCount upstreams{0, listeners.upstreams};
+    const auto values = [&](const std::string& name, auto parse, auto fallback) {
+        return parsed.count(name) != 0 ? per_listener_option(parsed, name, upstreams, parse)
+                                       : std::vector<decltype(fallback)>(listeners.upstreams, fallback);
+    };
+    const auto num_bytes = values(
+        "upstream-num-bytes",
+        [](const std::string& text) {
+            return cli::parse_whole<std::size_t>(text, 1, std::numeric_limits<std::uint32_t>::max(),
+                                                 "--upstream-num-bytes");
+        },
+        std::size_t{10});
+    const auto delays = values("upstream-delay", seconds("--upstream-delay"), 0.0);
+    const auto rates = values("upstream-rate", bytes_per_second("--upstream-rate"), 0.0);
+    for (std::size_t i = 0; i < listeners.upstreams; ++i) {
+        UpstreamPace& pace = paces[i].emplace();
+        pace.num_bytes = num_bytes[i];
+        pace.delay = delays[i];
+        if (parsed.count("upstream-rate") != 0) {
+            if (parsed.count("upstream-num-bytes") == 0) {
+                pace.num_bytes = rate_chunk_bytes(rates[i]);
+            }
+            pace.delay = delay_for_rate(pace.num_bytes, rates[i], "--upstream-rate");
+            pace.rate = rates[i];
+        }
+    }
+    return paces;
+}
+
 constexpr Mode all_modes[] = {Mode::async, Mode::callbacks, Mode::coroutines, Mode::threaded, Mode::blocking};
 
 Mode parse_mode(const std::string& text) {
@@ -235,6 +310,10 @@ Mode parse_mode(const std::string& text) {
 }
 
 }  // namespace
+
+std::size_t rate_chunk_bytes(double bytes_per_second) noexcept {
+    return static_cast<std::size_t>(std::clamp(std::llround(bytes_per_second / 100), 1LL, 65536LL));
+}
 
 const char* to_string(Mode mode) noexcept {
     switch (mode) {
@@ -262,7 +341,8 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
 
     cli::refuse_repeated(
         parsed, {"port", "num-bytes", "delay", "jitter", "size-jitter", "first-byte-delay", "close-after",
-                 "reset-after", "hang-after", "slow-close", "fault-rate", "seed", "poems", "upstream"});
+                 "reset-after", "hang-after", "slow-close", "fault-rate", "seed", "poems", "upstream", "rate",
+                 "upstream-num-bytes", "upstream-delay", "upstream-rate"});
     ServerOptions options;
     if (parsed.count("poems") != 0) {
         options.poems = parsed["poems"].as<std::vector<std::string>>();
@@ -312,6 +392,21 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
                                              "--num-bytes");
     });
     options.delays = per_listener_option(parsed, "delay", listeners, seconds("--delay"));
+    options.rates.assign(count, std::nullopt);
+    if (parsed.count("rate") != 0) {
+        if (parsed.count("delay") != 0) {
+            throw cli::UsageError("--rate and --delay cannot be used together: --rate sets the delay");
+        }
+        const auto rates = per_listener_option(parsed, "rate", listeners, bytes_per_second("--rate"));
+        for (std::size_t i = 0; i < count; ++i) {
+            if (parsed.count("num-bytes") == 0) {
+                options.num_bytes[i] = rate_chunk_bytes(rates[i]);
+            }
+            options.delays[i] = delay_for_rate(options.num_bytes[i], rates[i], "--rate");
+            options.rates[i] = rates[i];
+        }
+    }
+    options.upstream_paces = parse_upstream_paces(parsed, listeners);
     options.faults = parse_faults(parsed, listeners);
 
     options.iface = parsed["iface"].as<std::string>();

@@ -18,6 +18,14 @@ namespace poetry::server {
 enum class Mode { async, callbacks, coroutines, threaded, blocking };
 enum class Verbosity { quiet, normal, verbose };
 
+/// How the bytes from a proxy's clients to its upstream are paced (--upstream-num-bytes,
+/// --upstream-delay, --upstream-rate); without one, they are forwarded as they come.
+struct UpstreamPace {
+    std::size_t num_bytes = 10;
+    double delay = 0;                 // seconds
+    std::optional<double> rate;      // bytes per second, if the pace was given as one
+};
+
 /// Per-listener lists (ports, num_bytes, delays, faults) have one entry per listener: the poems first,
 /// then the upstreams, in the order given.
 struct ServerOptions {
@@ -29,6 +37,8 @@ struct ServerOptions {
     std::vector<std::uint16_t> ports;    // one per listener; 0 picks a free port
     std::vector<std::size_t> num_bytes;  // one per listener, each >= 1
     std::vector<double> delays;          // one per listener, seconds, finite and >= 0
+    std::vector<std::optional<double>> rates;  // one per listener: --rate, which set its num_bytes and delay
+    std::vector<std::optional<UpstreamPace>> upstream_paces;  // one per upstream
     std::vector<FaultPlan> faults;       // one per listener; FaultPlan::any() is false where none is given
     std::string iface = "localhost";
     Mode mode = Mode::callbacks;  // the cheapest that passes every test (bench/run --only server_cost)
@@ -42,6 +52,11 @@ struct ServerOptions {
 /// The longest pause between chunks that --delay accepts (one day): larger values would overflow the
 /// schedule's clock arithmetic and serve no experiment.
 inline constexpr double max_delay_seconds = 86400.0;
+
+/// The chunk size that --rate picks when --num-bytes is not given: a hundredth of a second's bytes
+/// (100 chunks a second, smooth enough for any client's view of a slow link, and cheap), at least 1
+/// byte and at most 64 KiB (above 6.5 MB/s the chunks come more often instead).
+[[nodiscard]] std::size_t rate_chunk_bytes(double bytes_per_second) noexcept;
 
 /// True for the modes that run on the library's EventLoop (and so take --selector).
 [[nodiscard]] constexpr bool on_event_loop(Mode mode) noexcept {

@@ -149,6 +149,14 @@ void PortsFile::write(const std::vector<Listener>& listeners) {
         }
         list.back()["num_bytes"] = listener.num_bytes;
         list.back()["delay"] = listener.delay_seconds;
+        if (listener.rate) {
+            list.back()["rate"] = *listener.rate;
+        }
+        if (listener.upstream && listener.upstream->pace()) {
+            const UpstreamPace& toward = *listener.upstream->pace();
+            list.back()["upstream_num_bytes"] = toward.num_bytes;
+            list.back()["upstream_delay"] = toward.delay;
+        }
         list.back()["pid"] = ::getpid();
         if (listener.faults.any()) {
             list.back()["faults"] = to_json(listener.faults);

@@ -30,9 +30,14 @@ ProxyRelay::ProxyRelay(net::Socket& client, SessionRecord& record, const Listene
       listener_(listener),
       log_(log),
       closing_(std::move(closing)),
-      chunks_(listener.schedule(record.client().faults, record.client().start)),
+      downstream_pace_(listener.schedule(record.client().faults, record.client().start)),
       downstream_(downstream_capacity(listener)),
-      upstream_bytes_(upstream_capacity) {}
+      upstream_bytes_(upstream_capacity) {
+    if (const auto& pace = listener.upstream->pace()) {
+        upstream_pace_.emplace(ChunkSchedule(unknown_size, pace->num_bytes, to_nanoseconds(pace->delay), no_faults_,
+                                             record.client().start));
+    }
+}
 
 ProxyRelay::~ProxyRelay() {
     close_upstream();
@@ -60,7 +65,7 @@ void ProxyRelay::step(TimePoint now) {
     // Each part may end the session; none of them acts once it has ended.
     read_client();
     if (connected_ && !ended_) {
-        write_upstream();
+        write_upstream(now);
     }
     if (connected_ && !ended_) {
         read_upstream();
@@ -83,17 +88,23 @@ RelayInterest ProxyRelay::interest() const noexcept {
         wanted.wake_at = wanted.wake_at ? std::min(*wanted.wake_at, when) : when;
     };
     wanted.client_read = !client_eof_ && (hanging_ || !upstream_bytes_.full());
-    wanted.client_write = chunk_ > 0 && !client_writable_;
+    wanted.client_write = downstream_pace_.in_chunk() && !client_writable_;
     if (connecting_) {
         wanted.upstream_write = true;  // how a non-blocking connect ends
         wake_by(connect_deadline_);
     }
     if (connected_) {
         wanted.upstream_read = !upstream_eof_ && !downstream_.full();
-        wanted.upstream_write = !upstream_bytes_.empty() && !upstream_writable_;
+        wanted.upstream_write = !upstream_writable_ && (upstream_pace_ ? upstream_pace_->in_chunk()
+                                                                       : !upstream_bytes_.empty());
+        if (upstream_pace_) {
+            if (const auto due = upstream_pace_->wake_at(upstream_bytes_.size())) {
+                wake_by(*due);
+            }
+        }
     }
-    if (chunk_ == 0 && !downstream_.empty() && !chunks_.done() && !hanging_) {
-        wake_by(chunks_.due());
+    if (const auto due = downstream_pace_.wake_at(downstream_.size()); due && !hanging_) {
+        wake_by(*due);
     }
     if (close_at_ && !client_shut_) {
         wake_by(*close_at_);
@@ -180,10 +191,15 @@ void ProxyRelay::read_client() {
     }
 }
 
-void ProxyRelay::write_upstream() {
-    while (upstream_writable_ && !upstream_bytes_.empty()) {
+void ProxyRelay::write_upstream(TimePoint now) {
+    while (upstream_writable_) {
+        const std::size_t allowed =
+            upstream_pace_ ? upstream_pace_->may_send(now, upstream_bytes_.size()) : upstream_bytes_.size();
+        if (allowed == 0) {
+            break;
+        }
         std::error_code ec;
-        const std::size_t n = upstream_.send(upstream_bytes_.data(), ec, MSG_DONTWAIT);
+        const std::size_t n = upstream_.send(upstream_bytes_.data().first(allowed), ec, MSG_DONTWAIT);
         if (detail::is_would_block(ec)) {
             upstream_writable_ = false;
             return;
@@ -200,6 +216,9 @@ void ProxyRelay::write_upstream() {
             return;
         }
         upstream_bytes_.drained(n);
+        if (upstream_pace_ && upstream_pace_->sent(n)) {
+            upstream_pace_->next();
+        }
     }
     if (client_eof_ && upstream_bytes_.empty() && !upstream_shut_) {
         // The half-close, passed on: a request/response service sees the end of the request.
@@ -222,7 +241,7 @@ void ProxyRelay::read_upstream() {
                 upstream_error_ = listener_.upstream->address().to_string() + ": " + ec.message();
             }
             upstream_eof_ = true;
-            chunks_.source_ended(chunks_.offset() + written_ + downstream_.size());
+            downstream_pace_.schedule().source_ended(downstream_pace_.taken() + downstream_.size());
         } else {
             downstream_.filled(n);
         }
@@ -230,51 +249,38 @@ void ProxyRelay::read_upstream() {
 }
 
 void ProxyRelay::write_client(TimePoint now) {
-    while (!hanging_ && !client_shut_ && !chunks_.done()) {
-        if (chunk_ == 0) {
-            if (downstream_.empty()) {
-                waiting_for_data_ = true;
-                return;
-            }
-            if (waiting_for_data_) {
-                chunks_.not_before(now);  // the upstream was slower than the schedule: no catching up
-                waiting_for_data_ = false;
-            }
-            if (now < chunks_.due()) {
-                return;
-            }
-            chunk_ = std::min(chunks_.size(), downstream_.size());
-        }
-        if (!client_writable_) {
-            return;
+    ChunkSchedule& chunks = downstream_pace_.schedule();
+    while (!hanging_ && !client_shut_ && client_writable_) {
+        const std::size_t allowed = downstream_pace_.may_send(now, downstream_.size());
+        if (allowed == 0) {
+            break;
         }
         std::error_code ec;
-        const std::size_t n = client_.send(downstream_.data().first(chunk_ - written_), ec, MSG_DONTWAIT);
+        const std::size_t n = client_.send(downstream_.data().first(allowed), ec, MSG_DONTWAIT);
         if (detail::is_would_block(ec)) {
             client_writable_ = false;
-            return;
+            break;
         }
         if (ec) {
             client_left(ec.message());
             return;
         }
         downstream_.drained(n);
-        written_ += n;
-        if (written_ == chunk_) {
-            record_.add_sent(chunk_);
-            record_.chunk_left(chunks_.due());
-            log_.chunk_sent(record_.client(), chunk_, chunks_.index(), chunks_.due());
-            chunks_.next(chunk_);
-            chunk_ = written_ = 0;
+        if (downstream_pace_.sent(n)) {
+            const std::size_t chunk = downstream_pace_.chunk();
+            record_.add_sent(chunk);
+            record_.chunk_left(chunks.due());
+            log_.chunk_sent(record_.client(), chunk, chunks.index(), chunks.due());
+            downstream_pace_.next();
         }
     }
-    if (chunks_.done() && !hanging_ && !client_shut_) {
+    if (chunks.done() && !hanging_ && !client_shut_) {
         downstream_done(now);
     }
 }
 
 void ProxyRelay::downstream_done(TimePoint now) {
-    if (const auto cut = chunks_.cut()) {
+    if (const auto cut = downstream_pace_.schedule().cut()) {
         switch (cut->kind) {
             case FaultKind::reset_after: {
                 // RST instead of FIN: SO_LINGER with a zero timeout makes close(2) abort the connection.

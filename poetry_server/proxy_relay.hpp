@@ -18,6 +18,7 @@
 #include "poetry/net/socket.hpp"
 #include "relay_buffer.hpp"
 #include "server_log.hpp"
+#include "stream_pacer.hpp"
 
 namespace poetry::server {
 
@@ -66,7 +67,7 @@ private:
     void start_connect(TimePoint now);
     void continue_connect(TimePoint now);
     void read_client();
-    void write_upstream();
+    void write_upstream(TimePoint now);
     void read_upstream();
     void write_client(TimePoint now);
     void downstream_done(TimePoint now);
@@ -85,7 +86,9 @@ private:
     const Listener& listener_;
     ServerLog& log_;
     ClosingFd closing_;
-    ChunkSchedule chunks_;
+    StreamPacer downstream_pace_;
+    ConnectionFaults no_faults_;                 // the direction toward the upstream has none
+    std::optional<StreamPacer> upstream_pace_;  // --upstream-num-bytes/-delay/-rate, if given
     RelayBuffer downstream_;  // upstream -> client
     RelayBuffer upstream_bytes_;  // client -> upstream
 
@@ -106,10 +109,7 @@ private:
     bool upstream_eof_ = false;      // the upstream has sent its FIN
     bool client_shut_ = false;       // ... and, with every byte before it, passed on to the client
     bool hanging_ = false;           // at --hang-after's limit
-    bool waiting_for_data_ = false;  // a chunk was due, or coming due, with nothing to send
     std::optional<std::string> upstream_error_;  // it failed mid-stream: what came before goes first
-    std::size_t chunk_ = 0;          // the bytes of the chunk being sent (0: none started)
-    std::size_t written_ = 0;        // ... of which the client's socket has taken this many
     std::optional<TimePoint> close_at_;  // --slow-close: when the FIN may go
     bool ended_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -11,6 +12,17 @@ std::string format_seconds(Clock::duration duration) {
     char text[32];
     std::snprintf(text, sizeof(text), "%.2f", std::chrono::duration<double>(duration).count());
     return text;
+}
+
+std::string describe_pace(std::size_t num_bytes, double delay, std::optional<double> rate) {
+    std::string text = delay > 0 ? std::to_string(num_bytes) + " bytes every " + format_number(delay) + " s"
+                                 : std::to_string(num_bytes) + " bytes at a time, no delay";
+    if (!rate) {
+        return text;
+    }
+    // Whole rates, as people give them, in full: 1000000, not 1e+06.
+    const std::string bytes = *rate == std::floor(*rate) ? std::to_string(std::llround(*rate)) : format_number(*rate);
+    return bytes + " bytes/s (" + text + ")";
 }
 
 void ServerLog::line(std::ostream& stream, const std::string& text) {
@@ -42,10 +54,11 @@ void ServerLog::listening(const Listener& listener) {
     if (verbosity_ == Verbosity::quiet) {
         return;
     }
-    const std::string pace = listener.delay_seconds > 0
-                                 ? std::to_string(listener.num_bytes) + " bytes every " +
-                                       format_number(listener.delay_seconds) + " s"
-                                 : std::to_string(listener.num_bytes) + " bytes at a time, no delay";
+    std::string pace = describe_pace(listener.num_bytes, listener.delay_seconds, listener.rate);
+    if (listener.upstream && listener.upstream->pace()) {
+        const UpstreamPace& toward = *listener.upstream->pace();
+        pace += "; toward the upstream " + describe_pace(toward.num_bytes, toward.delay, toward.rate);
+    }
     const std::string what = listener.poem ? "Serving " + listener.poem->path() + " on " +
                                                  listener.endpoint.to_string() + ": " +
                                                  std::to_string(listener.poem->size()) + " bytes, "

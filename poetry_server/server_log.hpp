@@ -160,6 +160,10 @@ private:
     Verbosity verbosity_;
 };
 
+/// "200 bytes every 0.7 s", "65536 bytes at a time, no delay", or with a rate "1000000 bytes/s (10000
+/// bytes every 0.01 s)".
+std::string describe_pace(std::size_t num_bytes, double delay, std::optional<double> rate);
+
 /// Seconds with two decimals, as every duration the toolkit prints.
 std::string format_seconds(Clock::duration duration);
 

@@ -16,8 +16,9 @@ packages_of() {
     case "$1" in
         build) echo cmake ninja-build g++ make pkg-config libasio-dev libcxxopts-dev nlohmann-json3-dev \
             libboost-test-dev ;;
-        # test_timeline checks that the SVG pictures are well-formed (xmllint) and render (rsvg-convert).
-        test) echo libxml2-utils librsvg2-bin ;;
+        # test_timeline checks that the SVG pictures are well-formed (xmllint) and render (rsvg-convert);
+        # test_proxy puts the proxy in front of Python's http.server.
+        test) echo python3 libxml2-utils librsvg2-bin ;;
         # experiments/classic writes its table with experiments/summarise.py.
         demo) echo python3 ;;
         # The slow tier: the experiments (summaries, the scaling plot, network namespaces with veth and

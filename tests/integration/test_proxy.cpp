@@ -12,6 +12,8 @@
 #include "integration/recording_client.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 #include "support/timing.hpp"
 
 using namespace poetry;
@@ -51,7 +53,8 @@ std::uint16_t dead_port() {
 }
 
 /// A line-echo service: for each connection, sends back every line it reads, and closes its side once
-/// the client has closed its own (the shape of a request/response protocol). Serves `connections`.
+/// the client has closed its own (the shape of a request/response protocol). Serves `connections`,
+/// and keeps the size of every read, to show how the bytes came.
 class EchoService {
 public:
     explicit EchoService(int connections)
@@ -66,6 +69,7 @@ public:
                   std::byte buffer[4096];
                   std::string pending;
                   while (const std::size_t n = client.recv(buffer, ec)) {
+                      reads_.push_back({Clock::now() - Clock::time_point(), n});
                       pending.append(reinterpret_cast<const char*>(buffer), n);
                       for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
                           client.send_all(net::as_bytes(pending.substr(0, end + 1)), ec);
@@ -75,18 +79,71 @@ public:
                   client.shutdown(SHUT_WR, ec);
               }
           }) {}
-    ~EchoService() {
-        std::error_code ignored;
-        listener_.shutdown(SHUT_RDWR, ignored);  // ends a blocked accept
-        thread_.join();
-    }
+    ~EchoService() { join(); }
 
     [[nodiscard]] std::uint16_t port() const { return listener_.local_endpoint().port(); }
+    /// Waits until it has served its connections (or stops it), then gives what each read got and when.
+    const std::vector<Piece>& reads() {
+        join();
+        return reads_;
+    }
 
 private:
+    void join() {
+        if (thread_.joinable()) {
+            std::error_code ignored;
+            listener_.shutdown(SHUT_RDWR, ignored);  // ends an accept still waiting
+            thread_.join();
+        }
+    }
+
     net::Socket listener_;
+    std::vector<Piece> reads_;  // written by the thread only, read after join()
     std::thread thread_;
 };
+
+/// Python's http.server on a free port of 127.0.0.1, serving `directory`.
+class HttpService {
+public:
+    explicit HttpService(const std::filesystem::path& directory)
+        : process_({"/usr/bin/env", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.string()},
+                   {dir_ / "out", dir_ / "err", std::nullopt, std::nullopt}) {
+        // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
+        const auto deadline = Clock::now() + 10s;
+        const std::string marker = " port ";
+        for (;;) {
+            const std::string out = read_file(dir_ / "out");
+            if (const auto at = out.find(marker); at != std::string::npos && out.find('(', at) != std::string::npos) {
+                port_ = static_cast<std::uint16_t>(std::stoul(out.substr(at + marker.size())));
+                return;
+            }
+            if (!process_.running() || Clock::now() > deadline) {
+                throw std::runtime_error("python3 -m http.server did not start: " + read_file(dir_ / "err"));
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+private:
+    TempDir dir_;
+    ChildProcess process_;
+    std::uint16_t port_ = 0;
+};
+
+/// Everything the other side sends until it closes (10 s of silence fail).
+std::string read_to_end(net::Socket& socket) {
+    std::error_code ec;
+    socket.set_receive_timeout(10s, ec);
+    std::string received;
+    std::byte buffer[65536];
+    while (const std::size_t n = socket.recv(buffer, ec)) {
+        received.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    BOOST_TEST(!ec, ec.message());
+    return received;
+}
 
 }  // namespace
 
@@ -127,31 +184,68 @@ BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_a
                proxy.out());
 }
 
-// A request/response exchange: the client sends lines and closes its sending side; the half-close
-// reaches the service, which answers and closes; the answer comes back paced, then the end.
+// A request/response exchange with both directions throttled: the request reaches the service in
+// chunks of 4 bytes, its half-close after it; the service answers and closes; the answer comes back in
+// chunks of 5, then the end.
 BOOST_DATA_TEST_CASE(a_request_and_its_half_close_reach_the_service_and_the_answer_comes_back_paced,
                      data::make(proxy_modes), mode) {
     EchoService echo(1);
     RunningServer proxy({"--mode", mode, "--upstream", upstream_of(echo.port()), "--num-bytes", "5", "--delay",
-                         "0.05"});
-    const std::string request = "hello\nslow\nworld\n";  // 17 bytes: 4 chunks of 5 back
+                         "0.05", "--upstream-num-bytes", "4", "--upstream-delay", "0.05"});
+    const std::string request = "hello\nslow\nworld\n";  // 17 bytes: 5 chunks there, 4 back
     net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
     const auto sent = Clock::now();
     client.send_all(net::as_bytes(request));
     std::error_code ec;
     client.shutdown(SHUT_WR, ec);
-    client.set_receive_timeout(10s, ec);
-    std::string answer;
-    std::byte buffer[256];
-    while (const std::size_t n = client.recv(buffer, ec)) {
-        answer.append(reinterpret_cast<const char*>(buffer), n);
-    }
+    const std::string answer = read_to_end(client);
     const double took = seconds(Clock::now() - sent);
-    BOOST_TEST(!ec, ec.message());
     BOOST_TEST(answer == request);
-    BOOST_TEST(took >= 0.15 - 0.005);  // 4 chunks: 3 pauses of 0.05 s at least
+    BOOST_TEST(took >= 0.2 - 0.005);  // the request alone: 5 chunks, 4 pauses of 0.05 s at least
+
+    const std::vector<Piece>& reads = echo.reads();
+    std::size_t received = 0;
+    for (const Piece& read : reads) {
+        BOOST_TEST(read.size <= 4U);
+        received += read.size;
+    }
+    BOOST_TEST(received == request.size());
+    BOOST_REQUIRE(!reads.empty());
+    BOOST_TEST(seconds(reads.back().at - reads.front().at) >= 0.2 - 0.005);
+    POETRY_TEST_TIMING(reads.size() == 5U, "the service read " << reads.size() << " times");
     BOOST_TEST(proxy.stop() == 0);
     BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
+    BOOST_TEST(proxy.out().find("5 bytes every 0.05 s; toward the upstream 4 bytes every 0.05 s") != std::string::npos,
+               proxy.out());
+}
+
+// Python's http.server behind --rate: an HTTP GET comes back byte-exact, no faster than the rate.
+BOOST_DATA_TEST_CASE(an_http_get_through_the_proxy_at_a_rate_is_byte_exact_and_takes_its_time,
+                     data::make(proxy_modes), mode) {
+    const TempDir site;
+    write_patterned_file(site / "page.bin", 40000);
+    const std::string page = read_file(site / "page.bin");
+    HttpService http(site.path());
+    // 100,000 bytes/s: chunks of 1,000 bytes every 0.01 s.
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(http.port()), "--rate", "100000"});
+    BOOST_TEST(proxy.listeners().at(0).num_bytes == 1000U);
+    BOOST_TEST(proxy.listeners().at(0).delay == 0.01);
+
+    net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
+    const auto asked = Clock::now();
+    client.send_all(net::as_bytes("GET /page.bin HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"));
+    const std::string response = read_to_end(client);
+    const double took = seconds(Clock::now() - asked);
+    const auto body_at = response.find("\r\n\r\n");
+    BOOST_REQUIRE(body_at != std::string::npos);
+    BOOST_TEST(response.rfind("HTTP/1.0 200 OK\r\n", 0) == 0U, response.substr(0, 40));
+    BOOST_TEST((response.substr(body_at + 4) == page));
+    // The headers and the body, in chunks of 1,000 bytes 0.01 s apart: at least 0.4 s.
+    const double least = static_cast<double>((response.size() - 1) / 1000) * 0.01;
+    BOOST_TEST(took >= least - 0.005, took << " s for " << response.size() << " bytes");
+    POETRY_TEST_TIMING(took < least + 1.0, took << " s for " << response.size() << " bytes");
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(proxy.out().find("100000 bytes/s (1000 bytes every 0.01 s)") != std::string::npos, proxy.out());
 }
 
 // Nothing listens upstream: each client is closed at once without a byte, the cause is said once on
