@@ -572,6 +572,13 @@ BOOST_DATA_TEST_CASE(
          "--upstream needs a mode that serves clients at once: async, callbacks, coroutines or threaded, not "
          "blocking",
          true},
+        {{"--rate", "1000", "--delay", "0.1", poem_path("science.txt")},
+         "--rate and --delay cannot be used together: --rate sets the delay", true},
+        {{"--rate", "0", poem_path("science.txt")}, "--rate: \"0\" is not a number of bytes per second", true},
+        {{"--upstream-delay", "0.1", poem_path("science.txt")},
+         "--upstream-num-bytes, --upstream-delay and --upstream-rate pace a proxy's upstream: give --upstream", true},
+        {{"--upstream-num-bytes", "1,2", "--upstream", "127.0.0.1:9"}, "--upstream-num-bytes has 2 values for 1 upstream",
+         true},
         {{"--upstream-timeout", "0", "--upstream", "127.0.0.1:9"}, "--upstream-timeout: \"0\" must be above 0",
          true},
         {{"--num-bytes", "1,2", "--upstream", "127.0.0.1:9,127.0.0.1:10", poem_path("science.txt")},
