@@ -40,6 +40,11 @@ void serve_client_blocking(net::Socket client, std::string peer, std::uint64_t n
 void serve_proxy_client_threaded(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
                                  const Listener& listener, ServeContext& context);
 
+/// A --cache proxy's client: waits for the cache (checking every 10 ms, and for the stop), then is
+/// served its content like a poem by serve_client_blocking, or closed if the fetch failed.
+void serve_cached_client_threaded(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
+                                  const Listener& listener, ServeContext& context, ClientRegistry& registry);
+
 using ServeClient =
     std::function<void(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot)>;
 

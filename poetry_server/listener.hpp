@@ -18,6 +18,7 @@
 #include "poetry/net/socket.hpp"
 #include "program_errors.hpp"
 #include "upstream.hpp"
+#include "upstream_cache.hpp"
 
 namespace poetry::server {
 
@@ -31,6 +32,7 @@ struct Listener {
     std::size_t index = 0;  // its place on the command line, from 0: part of each connection's fault key
     std::shared_ptr<const Poem> poem;          // a poem's listener, or
     std::shared_ptr<const Upstream> upstream;  // a proxy's (--upstream)
+    std::shared_ptr<UpstreamCache> cache;       // a proxy's with --cache
     std::size_t num_bytes = 0;
     double delay_seconds = 0;  // as given (or as --rate made it), for messages and the ports file
     std::optional<double> rate;  // --rate, in bytes per second, if the pace was given as one
@@ -47,6 +49,20 @@ struct Listener {
     [[nodiscard]] ChunkSchedule schedule(const ConnectionFaults& connection,
                                          TimePoint start) const noexcept {
         return ChunkSchedule(poem ? poem->size() : unknown_size, num_bytes, delay, connection, start);
+    }
+    /// A listener like this one (index, endpoint, pace, faults), without its socket, that serves
+    /// `content` as its poem: how a --cache proxy serves what it has fetched.
+    [[nodiscard]] Listener cached_as(std::shared_ptr<const Poem> content) const {
+        Listener copy;
+        copy.index = index;
+        copy.poem = std::move(content);
+        copy.num_bytes = num_bytes;
+        copy.delay_seconds = delay_seconds;
+        copy.rate = rate;
+        copy.delay = delay;
+        copy.endpoint = endpoint;
+        copy.faults = faults;
+        return copy;
     }
     /// What it serves, for the log: the poem's path, or "upstream 127.0.0.1:5432".
     [[nodiscard]] std::string source() const {

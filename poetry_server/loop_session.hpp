@@ -120,4 +120,15 @@ std::unique_ptr<LoopClient> make_coroutine_proxy_session(LoopSessions& sessions,
                                                          std::string peer, ClientSlot slot, const Listener& listener,
                                                          std::uint64_t number);
 
+/// How a mode makes a session for a client of a listener.
+using SessionFactory = std::unique_ptr<LoopClient> (*)(LoopSessions&, net::Socket, std::string, ClientSlot,
+                                                       const Listener&, std::uint64_t);
+
+/// Makes the session of a --cache proxy's client: it waits for the cache (checking every 10 ms, while
+/// a fetch runs), then hands the client to a poem's session made by `serve_poem`, or closes it if the
+/// fetch failed.
+std::unique_ptr<LoopClient> make_cache_wait_session(LoopSessions& sessions, net::Socket socket, std::string peer,
+                                                    ClientSlot slot, const Listener& listener, std::uint64_t number,
+                                                    SessionFactory serve_poem);
+
 }  // namespace poetry::server

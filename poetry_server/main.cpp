@@ -39,6 +39,13 @@ int run(int argc, char** argv) {
     }
 
     server::ServerLog log(std::cout, std::cerr, options->verbosity);
+    if (options->cache) {
+        for (auto& listener : listeners) {
+            if (listener.upstream) {
+                listener.cache = std::make_shared<server::UpstreamCache>(listener, log, stop.fd());
+            }
+        }
+    }
     for (const auto& listener : listeners) {
         log.listening(listener);
     }
@@ -62,6 +69,9 @@ int run(int argc, char** argv) {
         case server::Mode::blocking:
             server::serve_blocking(context);
             break;
+    }
+    for (auto& listener : listeners) {
+        listener.cache.reset();  // its fetch, if one runs, has seen the stop; it logs, so before the log goes
     }
     if (ports_file) {
         ports_file->remove();  // before the summary: a script that has read it finds no stale file

@@ -59,6 +59,8 @@ cxxopts::Options make_parser() {
                      "or comma-separated)", cxxopts::value<std::vector<std::string>>(), "HOST:PORT")
         ("upstream-timeout", "Proxy: seconds a connect to the upstream may take before the client is closed",
          cxxopts::value<std::string>()->default_value("10"), "S")
+        ("cache", "Proxy: fetch each upstream once, to its end, when the first client comes; then serve "
+                  "that to every client like a poem (clients that come meanwhile wait for it)")
         ("rate", "Bytes per second, instead of --delay: chunks of --num-bytes (default: a hundredth of a "
                  "second's bytes, 1 to 65536) at the delay that makes the rate",
          cxxopts::value<std::vector<std::string>>(), "B[,B...]")
@@ -414,6 +416,10 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         throw cli::UsageError("--iface: the address is empty");
     }
     options.mode = parse_mode(parsed["mode"].as<std::string>());
+    options.cache = parsed.count("cache") != 0;
+    if (options.cache && options.upstreams.empty()) {
+        throw cli::UsageError("--cache keeps what an upstream sends: give --upstream HOST:PORT");
+    }
     if (!options.upstreams.empty() && options.mode == Mode::blocking) {
         // One client at a time per port would hold every other client of a proxied service in the
         // backlog for as long as the first stays connected, which for most services is forever.

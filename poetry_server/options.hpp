@@ -34,6 +34,7 @@ struct ServerOptions {
     std::vector<std::string> poems;      // paths as given
     std::vector<net::Address> upstreams;  // --upstream: a proxied listener each, after the poems
     double upstream_timeout = 10;         // seconds for a connect to an upstream
+    bool cache = false;                   // --cache: each upstream fetched once, then served as a poem
     std::vector<std::uint16_t> ports;    // one per listener; 0 picks a free port
     std::vector<std::size_t> num_bytes;  // one per listener, each >= 1
     std::vector<double> delays;          // one per listener, seconds, finite and >= 0

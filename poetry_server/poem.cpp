@@ -62,22 +62,32 @@ std::shared_ptr<const Poem> Poem::load(const std::string& path) {
     if (!S_ISREG(info.st_mode)) {
         fail(path, "is not a regular file");
     }
-    detail::UniqueFd sealed(::memfd_create("poem", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    if (!sealed) {
-        fail(path, "cannot hold it in memory: " + detail::last_error().message());
-    }
-    const std::size_t size = copy_all(file.get(), sealed.get(), path);
+    detail::UniqueFd memory = new_memory(path);
+    const std::size_t size = copy_all(file.get(), memory.get(), path);
     if (size == 0) {
         fail(path, "is empty: there is no poem to serve");
     }
-    if (::fcntl(sealed.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-        fail(path, "cannot seal it in memory: " + detail::last_error().message());
+    return seal(path, std::move(memory), size);
+}
+
+detail::UniqueFd Poem::new_memory(const std::string& name) {
+    detail::UniqueFd memory(::memfd_create("poem", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!memory) {
+        fail(name, "cannot hold it in memory: " + detail::last_error().message());
     }
-    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, sealed.get(), 0);
+    return memory;
+}
+
+std::shared_ptr<const Poem> Poem::seal(std::string name, detail::UniqueFd memory, std::size_t size) {
+    if (::fcntl(memory.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        fail(name, "cannot seal it in memory: " + detail::last_error().message());
+    }
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, memory.get(), 0);
     if (mapped == MAP_FAILED) {
-        fail(path, "cannot map it: " + detail::last_error().message());
+        fail(name, "cannot map it: " + detail::last_error().message());
     }
-    return std::make_shared<const Poem>(path, std::move(sealed), static_cast<const std::byte*>(mapped), size);
+    return std::make_shared<const Poem>(std::move(name), std::move(memory), static_cast<const std::byte*>(mapped),
+                                        size);
 }
 
 Poem::~Poem() {

@@ -24,6 +24,11 @@ public:
     /// chunks can leave with sendfile(2), without copying through the server's own memory.
     /// @throws PoemError for a missing, unreadable or empty file, or a directory.
     static std::shared_ptr<const Poem> load(const std::string& path);
+    /// Memory to write a poem into (a memfd that can be sealed), then seal(). @throws PoemError.
+    static detail::UniqueFd new_memory(const std::string& name);
+    /// Seals `memory`, which holds the poem's `size` (> 0) bytes, against every change, and maps it.
+    /// @throws PoemError.
+    static std::shared_ptr<const Poem> seal(std::string name, detail::UniqueFd memory, std::size_t size);
 
     Poem(std::string path, detail::UniqueFd sealed, const std::byte* mapped, std::size_t size) noexcept
         : path_(std::move(path)), sealed_(std::move(sealed)), mapped_(mapped), size_(size) {}

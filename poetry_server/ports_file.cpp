@@ -146,6 +146,9 @@ void PortsFile::write(const std::vector<Listener>& listeners) {
             list.back()["bytes"] = listener.poem->size();
         } else {
             list.back()["upstream"] = listener.upstream->address().to_string();  // its size is not known
+            if (listener.cache) {
+                list.back()["cache"] = true;
+            }
         }
         list.back()["num_bytes"] = listener.num_bytes;
         list.back()["delay"] = listener.delay_seconds;

@@ -1,5 +1,6 @@
 // A proxied listener's session in --mode threaded: the thread steps a ProxyRelay and waits in poll(2)
 // for what it asks for, the stop signal included, so it never blocks where the stop cannot reach it.
+// A --cache proxy's client waits for the cache the same way.
 #include <poll.h>
 
 #include <algorithm>
@@ -58,6 +59,32 @@ void serve_proxy_client_threaded(net::Socket client, std::string peer, std::uint
         constexpr short failed = POLLERR | POLLHUP;
         relay.client_ready((fds[1].revents & (POLLIN | failed)) != 0, (fds[1].revents & (POLLOUT | failed)) != 0);
         relay.upstream_ready((fds[2].revents & (POLLIN | failed)) != 0, (fds[2].revents & (POLLOUT | failed)) != 0);
+    }
+}
+
+void serve_cached_client_threaded(net::Socket client, std::string peer, std::uint64_t number, ClientSlot slot,
+                                  const Listener& listener, ServeContext& context, ClientRegistry& registry) {
+    const TimePoint started = Clock::now();
+    const std::uint64_t ticket = listener.cache->request();
+    for (;;) {
+        const UpstreamCache::Outcome outcome = listener.cache->outcome(ticket);
+        if (outcome.served_as != nullptr) {
+            serve_client_blocking(std::move(client), std::move(peer), number, std::move(slot), *outcome.served_as,
+                                  context, registry);
+            return;
+        }
+        pollfd stop{context.stop.fd(), POLLIN, 0};
+        std::error_code ec;
+        if (outcome.failure || detail::retry_on_eintr(ec, [&] { return ::poll(&stop, 1, 10); }) > 0) {
+            SessionRecord record(ClientInfo{std::move(peer), &listener, started, ConnectionFaults()}, std::move(slot),
+                                 context.stats, context.log);
+            if (outcome.failure) {
+                record.end(SessionEnd::upstream_failed, *outcome.failure);
+            } else {
+                record.end(SessionEnd::interrupted, "server stopping");
+            }
+            return;
+        }
     }
 }
 

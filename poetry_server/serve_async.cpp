@@ -153,6 +153,10 @@ private:
             return;  // the socket closes here
         }
         const std::uint64_t number = context_.number_next(listener);
+        if (listener.cache) {
+            spawn(serve_cached_client(std::move(socket), std::move(peer), std::move(*slot), listener, number));
+            return;
+        }
         if (listener.upstream) {
             start_async_proxy_session(io_, std::move(socket),
                                       ClientInfo{std::move(peer), &listener, Clock::now(),
@@ -161,6 +165,31 @@ private:
             return;
         }
         spawn(serve_client(std::move(socket), std::move(peer), std::move(*slot), listener, number));
+    }
+
+    /// A --cache proxy's client: waits for the cache (checking every 10 ms), then is served its content
+    /// like a poem, or closed if the fetch failed.
+    awaitable<void> serve_cached_client(tcp::socket socket, std::string peer, ClientSlot slot, const Listener& listener,
+                                        std::uint64_t number) {
+        const TimePoint started = Clock::now();
+        const std::uint64_t ticket = listener.cache->request();
+        asio::steady_timer check(io_);
+        for (;;) {
+            const UpstreamCache::Outcome outcome = listener.cache->outcome(ticket);
+            if (outcome.served_as != nullptr) {
+                co_await serve_client(std::move(socket), std::move(peer), std::move(slot), *outcome.served_as, number);
+                co_return;
+            }
+            if (outcome.failure || stopping_) {
+                SessionRecord record(ClientInfo{std::move(peer), &listener, started, ConnectionFaults()},
+                                     std::move(slot), context_.stats, context_.log);
+                record.end(stopping_ ? SessionEnd::interrupted : SessionEnd::upstream_failed,
+                           stopping_ ? "server stopping" : *outcome.failure);
+                co_return;
+            }
+            check.expires_after(std::chrono::milliseconds(10));
+            co_await check.async_wait(use_tuple);
+        }
     }
 
     /// What a session's two coroutines share.

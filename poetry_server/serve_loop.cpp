@@ -17,9 +17,6 @@
 namespace poetry::server {
 namespace {
 
-using SessionFactory = std::unique_ptr<LoopClient> (*)(LoopSessions&, net::Socket, std::string, ClientSlot,
-                                                       const Listener&, std::uint64_t);
-
 /// How a mode serves a poem's clients and a proxy's.
 struct SessionFactories {
     SessionFactory poem;
@@ -58,6 +55,11 @@ void serve_on_loop(ServeContext& context, const std::string& selector_name, Sess
             std::optional<ClientSlot> slot = context.admit(name, listener);
             if (!slot) {
                 return;  // the socket closes here
+            }
+            if (listener.cache) {
+                sessions.start(make_cache_wait_session(sessions, std::move(client), std::move(name), std::move(*slot),
+                                                       listener, context.number_next(listener), make.poem));
+                return;
             }
             const SessionFactory make_session = listener.poem ? make.poem : make.proxy;
             sessions.start(make_session(sessions, std::move(client), std::move(name), std::move(*slot), listener,

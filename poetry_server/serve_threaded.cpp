@@ -23,7 +23,11 @@ void serve_threaded(ServeContext& context) {
                                    auto owned = std::make_shared<std::pair<net::Socket, ClientSlot>>(
                                        std::move(client), std::move(slot));
                                    sessions.spawn([&, owned, peer, number] {
-                                       if (listener.upstream) {
+                                       if (listener.cache) {
+                                           serve_cached_client_threaded(std::move(owned->first), peer, number,
+                                                                        std::move(owned->second), listener,
+                                                                        context, registry);
+                                       } else if (listener.upstream) {
                                            serve_proxy_client_threaded(std::move(owned->first), peer, number,
                                                                        std::move(owned->second), listener,
                                                                        context);

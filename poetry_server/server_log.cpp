@@ -63,7 +63,10 @@ void ServerLog::listening(const Listener& listener) {
                                                  listener.endpoint.to_string() + ": " +
                                                  std::to_string(listener.poem->size()) + " bytes, "
                                            : "Proxying " + listener.endpoint.to_string() + " to " +
-                                                 listener.upstream->address().to_string() + ": ";
+                                                 listener.upstream->address().to_string() +
+                                                 (listener.cache ? " (cached: fetched once, then served as a poem)"
+                                                                 : "") +
+                                                 ": ";
     line(out_, what + pace + (listener.faults.any() ? "; faults: " + listener.faults.describe() : ""));
 }
 
@@ -135,6 +138,12 @@ void ServerLog::accept_paused(const Listener& listener, const std::error_code& e
                               const std::string& why) {
     error((out_of_fds ? "out of file descriptors (" : "accept failed (") + ec.message() + ") on " +
           listener.endpoint.to_string() + (why.empty() ? "" : "; " + why) + "; accepting again in 0.1 s steps");
+}
+
+void ServerLog::note(std::string_view message) {
+    if (verbosity_ != Verbosity::quiet) {
+        line(out_, std::string(message));
+    }
 }
 
 void ServerLog::error(std::string_view message) {

@@ -138,6 +138,8 @@ public:
     void refused(std::string_view peer, const Listener& listener, std::uint64_t active);
     /// One line on stderr, always.
     void error(std::string_view message);
+    /// One line on stdout, but with -q: something worth knowing that is not an error.
+    void note(std::string_view message);
     /// stderr: "out of file descriptors (Too many open files) on 127.0.0.1:8000; accepting again in
     /// 0.1 s steps" (or "accept failed (...)" for another error that retrying at once would not cure).
     /// `why`, if given, follows: "; select watches fds below FD_SETSIZE (1024) only".

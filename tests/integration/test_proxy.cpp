@@ -5,6 +5,7 @@
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +338,62 @@ BOOST_DATA_TEST_CASE(a_stop_while_relaying_interrupts_the_sessions_and_exits_0, 
     POETRY_TEST_TIMING(seconds(Clock::now() - stopping) < 1.0, "stopped in " << seconds(Clock::now() - stopping));
     BOOST_TEST(summary_count(proxy.out(), "interrupted ") == 2U);
     BOOST_TEST(first.recv(buffer) == 0U);  // closed by the stop
+}
+
+// --cache: the upstream is read once, to its end, while the clients that came meanwhile wait; all of
+// them, and those after, get its content as a poem, byte-exact and paced.
+BOOST_DATA_TEST_CASE(with_cache_the_upstream_is_fetched_once_for_every_client, data::make(proxy_modes), mode) {
+    const std::string poem = read_file(ecstasy);
+    // About 0.3 s to fetch: 9 chunks of 300 bytes, 0.04 s apart.
+    RunningServer upstream({"--num-bytes", "300", "--delay", "0.04", ecstasy});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--cache", "--num-bytes", "1000",
+                         "--delay", "0.05"});
+    std::vector<std::future<Download>> first;
+    for (int i = 0; i < 3; ++i) {
+        first.push_back(std::async(std::launch::async, [&proxy] { return download(proxy.port()); }));
+    }
+    for (auto& waiting : first) {
+        const Download got = waiting.get();
+        BOOST_TEST(got.closed_by_server);
+        BOOST_TEST((got.bytes == poem));
+        BOOST_TEST(seconds(got.first_byte() - got.connect_started) >= 0.3 - 0.005);  // waited for the fetch
+    }
+    const Download later = download(proxy.port());
+    BOOST_TEST((later.bytes == poem));
+    // From the cache: 3 chunks, no fetch. (A fetch alone takes 0.32 s.)
+    POETRY_TEST_TIMING(seconds(later.last_byte() - later.connect_started) < 0.3,
+                       "took " << seconds(later.last_byte() - later.connect_started) << " s");
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(upstream.stop() == 0);
+    BOOST_TEST(summary_count(upstream.out(), "served ") == 1U);
+    BOOST_TEST(summary_count(proxy.out(), "served ") == 4U);
+    BOOST_TEST(proxy.out().find("Cached 2667 bytes from " + upstream_of(upstream.port())) != std::string::npos,
+               proxy.out());
+}
+
+// A fetch that fails closes the clients that waited for it, says why once, and the next client starts
+// another: here the upstream is down at first, then comes up on its port.
+BOOST_DATA_TEST_CASE(with_cache_a_failed_fetch_closes_its_waiting_clients_and_the_next_client_tries_again,
+                     data::make(proxy_modes), mode) {
+    const std::string poem = read_file(ecstasy);
+    const std::uint16_t port = dead_port();
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(port), "--cache", "--num-bytes", "100000", "--delay",
+                         "0"});
+    for (int i = 0; i < 2; ++i) {
+        const Download refused = download(proxy.port());
+        BOOST_TEST(refused.closed_by_server);
+        BOOST_TEST(refused.bytes.empty());
+    }
+    RunningServer upstream({"--port", std::to_string(port), "--num-bytes", "100000", "--delay", "0", ecstasy});
+    const Download got = download(proxy.port());
+    BOOST_TEST((got.bytes == poem));
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 2U);
+    BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
+    const std::string errors = proxy.err();
+    const std::string cause = "cannot fill the cache of 127.0.0.1:" + std::to_string(proxy.port());
+    BOOST_TEST(errors.find(cause) != std::string::npos, errors);
+    BOOST_TEST(errors.find(cause) == errors.rfind(cause), "said more than once:\n" << errors);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
