@@ -220,6 +220,67 @@ BOOST_DATA_TEST_CASE(a_faulty_download_is_reported_and_the_healthy_one_is_byte_e
     BOOST_TEST(!std::filesystem::exists(saved / poem_file(1, setup.faulty, true)), run);
 }
 
+/// The file --output-dir wrote for task `task` (from 1): a proxied listener names no poem, so the client
+/// names it by its address. Empty if there is none.
+std::filesystem::path saved_file(const std::filesystem::path& dir, int task, const std::string& extension) {
+    if (!std::filesystem::exists(dir)) {
+        return {};
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(std::to_string(task) + "-", 0) == 0 && entry.path().extension() == extension) {
+            return entry.path();
+        }
+    }
+    return {};
+}
+
+// The proxied column: every strategy downloads both poems through poetry_server --upstream, which
+// paces them and resets the faulty one after `limit` bytes of its own (the upstream serves both whole,
+// at full speed). The healthy one arrives byte-exact; the faulty one is reported as reset, with a
+// prefix of the poem.
+BOOST_DATA_TEST_CASE(through_the_proxy_the_healthy_download_is_byte_exact_and_the_proxys_reset_is_reported,
+                     data::make(all_strategies), strategy) {
+    const TempDir dir;
+    RunningServer upstream({"-q", "--num-bytes", "100000", "--delay", "0", faulty_poem, healthy_poem});
+    RunningServer proxy({"-q", "--num-bytes", "50", "--delay", "0.01", "--upstream",
+                         address(upstream.port(0)) + "," + address(upstream.port(1)), "--reset-after",
+                         std::to_string(limit) + ",-"});
+    const auto saved = dir / "poems";
+    const ProgramRun run = run_client({"--strategy", strategy, "--ports-file", proxy.ports_file().string(), "--timeout",
+                                       "1", "--json", "--output-dir", saved.string()});
+    POETRY_TEST_TIMING(run.took.count() < client_timeout + slack, run);
+    BOOST_TEST_REQUIRE(run.status == 1, run);
+    const json report = report_of(run);
+    const json& tasks = report.at("tasks");
+    BOOST_TEST_REQUIRE(tasks.size() == 2U, run);
+    const json& faulty = tasks[0];
+    const json& healthy = tasks[1];
+    const std::string faulty_bytes = read_file(faulty_poem);
+    const std::string healthy_bytes = read_file(healthy_poem);
+
+    BOOST_TEST(healthy.at("address").get<std::string>() == address(proxy.port(1)), run);
+    BOOST_TEST(healthy.at("status").get<std::string>() == "complete", run);
+    BOOST_TEST(healthy.at("bytes").get<std::size_t>() == healthy_bytes.size(), run);
+    BOOST_TEST(read_file(saved_file(saved, 2, ".txt")) == healthy_bytes, run);
+
+    const auto status = faulty.at("status").get<std::string>();
+    const auto got = faulty.at("bytes").get<std::size_t>();
+    const json outcome{{"strategy", strategy},         {"fault", "proxied --reset-after"},
+                       {"value", std::to_string(limit)}, {"exit", run.status},
+                       {"status", status},             {"bytes", got},
+                       {"error", faulty.at("error")},  {"seconds", run.took.count()}};
+    BOOST_TEST_MESSAGE("outcome: " << outcome.dump());
+    BOOST_TEST(faulty.at("address").get<std::string>() == address(proxy.port(0)), run);
+    BOOST_TEST((status == "partial" || status == "failed"), run);
+    BOOST_TEST_REQUIRE(faulty.at("error").is_string(), run);
+    BOOST_TEST(faulty.at("error").get<std::string>().find("reset") != std::string::npos, run);
+    BOOST_TEST(got <= limit, run);
+    if (got > 0) {
+        BOOST_TEST(read_file(saved_file(saved, 1, ".partial")) == faulty_bytes.substr(0, got), run);
+    }
+}
+
 // Which connections get faults depends only on the seed and the connection number: two fresh servers
 // with the same seed fault the same downloads. blocking connects one after another, so connection
 // number k is task k + 1.
