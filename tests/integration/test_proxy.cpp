@@ -5,6 +5,7 @@
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <atomic>
 #include <future>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/child_process.hpp"
+#include "support/process_stats.hpp"
 #include "support/temp_dir.hpp"
 #include "support/timing.hpp"
 
@@ -100,6 +102,36 @@ private:
 
     net::Socket listener_;
     std::vector<Piece> reads_;  // written by the thread only, read after join()
+    std::thread thread_;
+};
+
+/// An upstream that sends `total` bytes to its one client as fast as the client's side takes them,
+/// and counts what its socket took: a gigabyte behind a slow proxy shows where the bytes wait.
+class FloodService {
+public:
+    explicit FloodService(std::size_t total)
+        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 4)),
+          thread_([this, total] {
+              std::error_code ec;
+              net::Socket client = net::accept(listener_, ec);
+              const std::string block(1 << 20, 'x');
+              while (!ec && sent_ < total) {
+                  const std::size_t n = client.send(net::as_bytes(block).first(std::min(block.size(), total - sent_)), ec);
+                  sent_ += n;
+              }
+          }) {}
+    ~FloodService() {
+        std::error_code ignored;
+        listener_.shutdown(SHUT_RDWR, ignored);
+        thread_.join();
+    }
+
+    [[nodiscard]] std::uint16_t port() const { return listener_.local_endpoint().port(); }
+    [[nodiscard]] std::size_t sent() const noexcept { return sent_; }
+
+private:
+    net::Socket listener_;
+    std::atomic<std::size_t> sent_{0};
     std::thread thread_;
 };
 
@@ -394,6 +426,36 @@ BOOST_DATA_TEST_CASE(with_cache_a_failed_fetch_closes_its_waiting_clients_and_th
     const std::string cause = "cannot fill the cache of 127.0.0.1:" + std::to_string(proxy.port());
     BOOST_TEST(errors.find(cause) != std::string::npos, errors);
     BOOST_TEST(errors.find(cause) == errors.rfind(cause), "said more than once:\n" << errors);
+}
+
+// A gigabyte upstream behind --rate 1000000: the proxy reads the upstream only as fast as it sends on,
+// so the gigabyte waits upstream (TCP's flow control), not in the proxy's memory.
+BOOST_DATA_TEST_CASE(a_gigabyte_upstream_behind_a_rate_waits_upstream_not_in_the_proxys_memory,
+                     data::make(proxy_modes), mode) {
+    FloodService flood(std::size_t{1} << 30);
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(flood.port()), "--rate", "1000000"});
+    const std::size_t resident_before = resident_kb(proxy.pid());
+    reset_peak_resident(proxy.pid());
+    const Download got = download(proxy.port(), 1500000);  // 1.5 s at the rate
+    const double took = seconds(got.last_byte() - got.connected);
+    const std::size_t resident_peak = peak_resident_kb(proxy.pid());
+    const std::size_t upstream_sent = flood.sent();
+    BOOST_TEST(got.bytes.size() >= 1500000U);
+    BOOST_TEST(got.bytes.find_first_not_of('x') == std::string::npos);
+    // The rate holds: 1.5 MB in chunks of 10,000 bytes 0.01 s apart takes 1.49 s at least.
+    BOOST_TEST(took >= 1.49 - 0.005, took << " s");
+    // What the upstream could send beyond what reached the client: the kernel's socket buffers on both
+    // sides of the proxy (a few MB on loopback) and the proxy's own 64 KiB, never the gigabyte.
+    BOOST_TEST(upstream_sent < got.bytes.size() + (16U << 20), "upstream sent " << upstream_sent);
+    if (resident_memory_is_meaningful) {
+        BOOST_TEST(resident_peak < resident_before + 2048, "resident " << resident_before << " kB before, peak "
+                                                                        << resident_peak << " kB");
+    }
+    BOOST_TEST_MESSAGE("figure: " << mode << ": 1 GB upstream behind --rate 1000000: " << got.bytes.size()
+                                  << " bytes in " << took << " s; upstream had sent " << upstream_sent
+                                  << " bytes; proxy resident " << resident_before << " kB before, peak "
+                                  << resident_peak << " kB");
+    BOOST_TEST(proxy.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
