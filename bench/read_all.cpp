@@ -1,5 +1,8 @@
 // The fast-path reader: connects to 127.0.0.1:PORT, reads to the end with a large buffer, and prints
-// one JSON line with the bytes and the seconds from connect to end of stream.
+// one JSON line with the bytes, the seconds from connect to end of stream, and its own CPU seconds (a
+// reader near a whole core would be the bottleneck, not the sender it measures).
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -21,7 +24,10 @@ int main(int argc, char** argv) {
         total += n;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("{\"bytes\": %zu, \"seconds\": %.3f, \"mb_per_s\": %.1f}\n", total, seconds,
-                static_cast<double>(total) / 1e6 / seconds);
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto cpu = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    std::printf("{\"bytes\": %zu, \"seconds\": %.3f, \"mb_per_s\": %.1f, \"cpu_s\": %.3f}\n", total, seconds,
+                static_cast<double>(total) / 1e6 / seconds, cpu(usage.ru_utime) + cpu(usage.ru_stime));
     return 0;
 }

@@ -15,7 +15,7 @@ namespace {
 /// client (a chunk is then what the buffer holds when it is due).
 std::size_t downstream_capacity(const Listener& listener) {
     const std::size_t chunk = listener.num_bytes + static_cast<std::size_t>(listener.faults.size_jitter);
-    return std::clamp<std::size_t>(chunk, 4096, 65536);
+    return listener.delay.count() == 0 ? 1 << 20 : std::clamp<std::size_t>(chunk, 4096, 65536);
 }
 
 /// Room for what the client sends before the upstream takes it.
@@ -31,7 +31,10 @@ ProxyRelay::ProxyRelay(net::Socket& client, SessionRecord& record, const Listene
       log_(log),
       closing_(std::move(closing)),
       downstream_pace_(listener.schedule(record.client().faults, record.client().start)),
-      downstream_(downstream_capacity(listener)),
+      // Unpaced, the proxy's fast path: spliced through a pipe. Paced, it has time, and the chunks
+      // are small: a buffer costs no fds.
+      downstream_(downstream_capacity(listener),
+                  listener.delay.count() == 0 ? RelayBuffer::Kind::pipe : RelayBuffer::Kind::memory),
       upstream_bytes_(upstream_capacity) {
     if (const auto& pace = listener.upstream->pace()) {
         upstream_pace_.emplace(ChunkSchedule(unknown_size, pace->num_bytes, to_nanoseconds(pace->delay), no_faults_,
@@ -171,9 +174,8 @@ void ProxyRelay::continue_connect(TimePoint now) {
 void ProxyRelay::read_client() {
     std::array<std::byte, 4096> discarded;  // while hanging, the upstream is gone: only leaving counts
     while (client_readable_ && !client_eof_ && (hanging_ || !upstream_bytes_.full())) {
-        const std::span<std::byte> into = hanging_ ? std::span<std::byte>(discarded) : upstream_bytes_.space();
         std::error_code ec;
-        const std::size_t n = client_.recv(into, ec, MSG_DONTWAIT);
+        const std::size_t n = hanging_ ? client_.recv(discarded, ec, MSG_DONTWAIT) : upstream_bytes_.fill_from(client_, ec);
         if (detail::is_would_block(ec)) {
             client_readable_ = false;
         } else if (ec) {
@@ -185,8 +187,6 @@ void ProxyRelay::read_client() {
                 client_left({});
                 return;
             }
-        } else if (!hanging_) {
-            upstream_bytes_.filled(n);
         }
     }
 }
@@ -199,7 +199,7 @@ void ProxyRelay::write_upstream(TimePoint now) {
             break;
         }
         std::error_code ec;
-        const std::size_t n = upstream_.send(upstream_bytes_.data().first(allowed), ec, MSG_DONTWAIT);
+        const std::size_t n = upstream_bytes_.drain_to(upstream_, allowed, ec);
         if (detail::is_would_block(ec)) {
             upstream_writable_ = false;
             return;
@@ -215,7 +215,6 @@ void ProxyRelay::write_upstream(TimePoint now) {
             upstream_failed(listener_.upstream->address().to_string() + ": " + ec.message(), false);
             return;
         }
-        upstream_bytes_.drained(n);
         if (upstream_pace_ && upstream_pace_->sent(n)) {
             upstream_pace_->next();
         }
@@ -231,10 +230,12 @@ void ProxyRelay::write_upstream(TimePoint now) {
 void ProxyRelay::read_upstream() {
     while (upstream_readable_ && !upstream_eof_ && !hanging_ && !downstream_.full()) {
         std::error_code ec;
-        const std::size_t n = upstream_.recv(downstream_.space(), ec, MSG_DONTWAIT);
+        const std::size_t n = downstream_.fill_from(upstream_, ec);
         if (detail::is_would_block(ec)) {
-            upstream_readable_ = false;
-        } else if (ec || n == 0) {
+            upstream_readable_ = downstream_.full();  // a full pipe refused, not an empty socket
+            break;
+        }
+        if (ec || n == 0) {
             // Its end, or its failure (a reset): either way the stream ends after what has come, which
             // the client still gets, paced, before the end is passed on.
             if (ec) {
@@ -242,8 +243,6 @@ void ProxyRelay::read_upstream() {
             }
             upstream_eof_ = true;
             downstream_pace_.schedule().source_ended(downstream_pace_.taken() + downstream_.size());
-        } else {
-            downstream_.filled(n);
         }
     }
 }
@@ -256,7 +255,7 @@ void ProxyRelay::write_client(TimePoint now) {
             break;
         }
         std::error_code ec;
-        const std::size_t n = client_.send(downstream_.data().first(allowed), ec, MSG_DONTWAIT);
+        const std::size_t n = downstream_.drain_to(client_, allowed, ec);
         if (detail::is_would_block(ec)) {
             client_writable_ = false;
             break;
@@ -265,7 +264,6 @@ void ProxyRelay::write_client(TimePoint now) {
             client_left(ec.message());
             return;
         }
-        downstream_.drained(n);
         if (downstream_pace_.sent(n)) {
             const std::size_t chunk = downstream_pace_.chunk();
             record_.add_sent(chunk);

@@ -47,6 +47,17 @@ class Context:
         return None
 
     @property
+    def reference_proxy(self) -> list[str]:
+        return [sys.executable, str(self.root / "bench" / "reference" / "proxy.py")]
+
+    @property
+    def uvloop_proxy(self) -> list[str] | None:
+        """The reference proxy on uvloop, with whichever Python has it; None if none has it."""
+        server = self.uvloop_server
+        return None if server is None else [server[0], str(self.root / "bench" / "reference" / "proxy.py"), "--loop",
+                                            "uvloop"]
+
+    @property
     def minimal_sender(self) -> list[str]:
         return [str(self.driver("bench_minimal_sender"))]
 
