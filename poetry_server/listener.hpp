@@ -17,8 +17,8 @@
 #include "poetry/net/address.hpp"
 #include "poetry/net/socket.hpp"
 #include "program_errors.hpp"
-#include "upstream.hpp"
-#include "upstream_cache.hpp"
+#include "proxy/upstream.hpp"
+#include "proxy/upstream_cache.hpp"
 
 namespace poetry::server {
 

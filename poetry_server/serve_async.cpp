@@ -16,7 +16,7 @@
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/clock.hpp"
 #include "poetry/net/errors.hpp"
-#include "proxy_async_session.hpp"
+#include "proxy/proxy_async_session.hpp"
 #include "serve.hpp"
 
 namespace poetry::server {

@@ -17,10 +17,11 @@ packages_of() {
         build) echo cmake ninja-build g++ make pkg-config libasio-dev libcxxopts-dev nlohmann-json3-dev \
             libboost-test-dev ;;
         # test_timeline checks that the SVG pictures are well-formed (xmllint) and render (rsvg-convert);
-        # test_proxy puts the proxy in front of Python's http.server.
-        test) echo python3 libxml2-utils librsvg2-bin ;;
-        # experiments/classic writes its table with experiments/summarise.py.
-        demo) echo python3 ;;
+        # test_proxy puts the proxy in front of Python's http.server; the README's proxy example
+        # (tests/check_proxy_example.sh) fetches through it with curl.
+        test) echo python3 curl libxml2-utils librsvg2-bin ;;
+        # experiments/classic writes its table with experiments/summarise.py; curl: the proxy example.
+        demo) echo python3 curl ;;
         # The slow tier: the experiments (summaries, the scaling plot, network namespaces with veth and
         # tc netem for the latency one) and bench/run --quick.
         slow) echo python3 python3-uvloop gnuplot-nox iproute2 valgrind libxml2-utils librsvg2-bin ;;

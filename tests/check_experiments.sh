@@ -94,6 +94,24 @@ grep -q "^callbacks, 60 downloads: select .* s wall against epoll's" "$RESULTS_D
     || fail "selectors: no verdict for callbacks at 60 downloads"
 command -v gnuplot >/dev/null && check_svg "$RESULTS_DIR/selectors/selectors.svg"
 
+run proxy
+# Four GETs: direct and through three proxies; the paced ones take their time, the reset one is cut.
+python3 - "$RESULTS_DIR/proxy/proxy.csv" <<'PY' || fail "proxy.csv: not the four GETs as the settings make them"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+last = {}
+for r in rows:
+    last[r["setting"]] = (float(r["seconds"]), int(r["bytes"]))
+assert list(last) == ["direct", "--rate 20000", "--rate 20000 --first-byte-delay 0.3 --jitter 0.02",
+                      "--rate 20000 --reset-after 10000"], list(last)
+assert last["direct"][1] == last["--rate 20000"][1] > 20000, last  # the same response, headers included
+assert last["--rate 20000"][0] >= 0.99, last                        # 20,000 bytes at 20,000 bytes/s
+assert 5000 < last["--rate 20000 --reset-after 10000"][1] <= 10000, last  # a reset may lose what was unread
+PY
+grep -q '| `--rate 20000 --reset-after 10000` | .* | reset |' "$RESULTS_DIR/proxy/proxy.md" \
+    || fail "proxy.md: the reset is not reported"
+command -v gnuplot >/dev/null && check_svg "$RESULTS_DIR/proxy/proxy.svg"
+
 run blocking-server
 for mode in blocking threaded async; do
     for clients in 2 10; do

@@ -1,4 +1,4 @@
-#include "upstream.hpp"
+#include "proxy/upstream.hpp"
 
 #include "listener.hpp"
 

@@ -16,9 +16,9 @@
 #include "poetry/loop/clock.hpp"
 #include "poetry/net/connect_attempts.hpp"
 #include "poetry/net/socket.hpp"
-#include "relay_buffer.hpp"
+#include "proxy/relay_buffer.hpp"
 #include "server_log.hpp"
-#include "stream_pacer.hpp"
+#include "proxy/stream_pacer.hpp"
 
 namespace poetry::server {
 

@@ -1,4 +1,4 @@
-#include "relay_buffer.hpp"
+#include "proxy/relay_buffer.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "proxy_relay.hpp"
+#include "proxy/proxy_relay.hpp"
 
 #include <sys/socket.h>
 

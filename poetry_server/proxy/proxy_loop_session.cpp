@@ -10,7 +10,7 @@
 #include "poetry/coro/create_task.hpp"
 #include "poetry/coro/task.hpp"
 #include "poetry/loop/timer.hpp"
-#include "proxy_relay.hpp"
+#include "proxy/proxy_relay.hpp"
 
 namespace poetry::server {
 namespace {

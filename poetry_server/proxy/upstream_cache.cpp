@@ -1,4 +1,4 @@
-#include "upstream_cache.hpp"
+#include "proxy/upstream_cache.hpp"
 
 #include <poll.h>
 #include <unistd.h>

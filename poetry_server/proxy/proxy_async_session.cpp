@@ -1,9 +1,9 @@
-#include "proxy_async_session.hpp"
+#include "proxy/proxy_async_session.hpp"
 
 #include <array>
 #include <optional>
 
-#include "proxy_relay.hpp"
+#include "proxy/proxy_relay.hpp"
 
 namespace poetry::server {
 

@@ -9,7 +9,7 @@
 
 #include "blocking_session.hpp"
 #include "poetry/detail/syscall.hpp"
-#include "proxy_relay.hpp"
+#include "proxy/proxy_relay.hpp"
 
 namespace poetry::server {
 namespace {
