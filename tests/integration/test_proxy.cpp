@@ -13,6 +13,7 @@
 
 #include "integration/recording_client.hpp"
 #include "integration/server_process.hpp"
+#include "poetry/detail/syscall.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/child_process.hpp"
 #include "support/process_stats.hpp"
@@ -132,6 +133,37 @@ public:
 private:
     net::Socket listener_;
     std::atomic<std::size_t> sent_{0};
+    std::thread thread_;
+};
+
+/// An upstream that accepts one connection, sends nothing, and notes when that connection ends.
+class SilentService {
+public:
+    SilentService()
+        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 4)),
+          thread_([this] {
+              std::error_code ec;
+              net::Socket client = net::accept(listener_, ec);
+              accepted_.set_value();
+              std::byte buffer[256];
+              while (!ec && client.recv(buffer, ec) > 0) {
+              }
+              ended_.set_value(Clock::now());
+          }) {}
+    ~SilentService() {
+        std::error_code ignored;
+        listener_.shutdown(SHUT_RDWR, ignored);
+        thread_.join();
+    }
+
+    [[nodiscard]] std::uint16_t port() const { return listener_.local_endpoint().port(); }
+    std::future<void> accepted() { return accepted_.get_future(); }
+    std::future<Clock::time_point> ended() { return ended_.get_future(); }
+
+private:
+    net::Socket listener_;
+    std::promise<void> accepted_;
+    std::promise<Clock::time_point> ended_;
     std::thread thread_;
 };
 
@@ -279,6 +311,49 @@ BOOST_DATA_TEST_CASE(an_http_get_through_the_proxy_at_a_rate_is_byte_exact_and_t
     POETRY_TEST_TIMING(took < least + 1.0, took << " s for " << response.size() << " bytes");
     BOOST_TEST(proxy.stop() == 0);
     BOOST_TEST(proxy.out().find("100000 bytes/s (1000 bytes every 0.01 s)") != std::string::npos, proxy.out());
+}
+
+// A client that resets takes its upstream connection with it, at once: the service sees it end.
+BOOST_DATA_TEST_CASE(a_client_that_resets_closes_its_upstream_connection_at_once, data::make(proxy_modes), mode) {
+    SilentService silent;
+    auto accepted = silent.accepted();
+    auto ended = silent.ended();
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(silent.port())});
+    net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
+    BOOST_REQUIRE(accepted.wait_for(10s) == std::future_status::ready);
+    const linger abort_on_close{1, 0};
+    ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+    const auto reset = Clock::now();
+    client.close();
+    BOOST_REQUIRE(ended.wait_for(10s) == std::future_status::ready);
+    const double after = seconds(ended.get() - reset);
+    POETRY_TEST_TIMING(after < 0.5, "the upstream connection ended " << after << " s after the reset");
+    BOOST_TEST(proxy.wait_for_output("dropped after 0 bytes"), proxy.out());
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(summary_count(proxy.out(), "dropped ") == 1U);
+}
+
+// --hang-after through the proxy: the bytes up to the limit, then silence on an open connection until
+// the client gives up.
+BOOST_DATA_TEST_CASE(hang_after_gives_the_bytes_up_to_its_limit_then_silence, data::make(proxy_modes), mode) {
+    const std::string poem = read_file(ecstasy);
+    RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "300", "--delay",
+                         "0", "--hang-after", "700"});
+    net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
+    std::error_code ec;
+    client.set_receive_timeout(500ms, ec);
+    std::string got;
+    std::byte buffer[4096];
+    while (const std::size_t n = client.recv(buffer, ec)) {
+        got.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    BOOST_TEST(poetry::detail::is_would_block(ec), ec.message());  // silence, not an end
+    BOOST_TEST((got == poem.substr(0, 700)));
+    client.close();
+    BOOST_TEST(proxy.wait_for_output("hung by --hang-after after 700 bytes"), proxy.out());
+    BOOST_TEST(proxy.stop() == 0);
+    BOOST_TEST(last_line(proxy.out()).find("hang-after 1") != std::string::npos, proxy.out());
 }
 
 // Nothing listens upstream: each client is closed at once without a byte, the cause is said once on
