@@ -10,6 +10,7 @@
 #include "poetry/coro/awaitables.hpp"
 #include "poetry/coro/create_task.hpp"
 #include "poetry/detail/syscall.hpp"
+#include "session_task.hpp"
 
 namespace poetry::server {
 namespace {
@@ -17,22 +18,12 @@ namespace {
 class CoroutineSession final : public LoopSession {
 public:
     using LoopSession::LoopSession;
-    ~CoroutineSession() override {
-        if (task_) {
-            task_->remove_done_callback(failed_callback_);  // it would find this session gone
-        }
-    }
 
     void start() override {
-        task_.emplace(create_task(loop(), serve()));
-        // Only a coroutine that ends with an exception gets here: every other way out ends the session
-        // (and destroys the future) before the future could be done.
-        failed_callback_ = task_->add_done_callback([this](Future<void>& done) {
-            if (auto error = done.exception()) {
-                sessions_.context().log.error(unexpected_error(error));
-                record_.end(SessionEnd::dropped, "unexpected error");
-                sessions_.erase(*this);
-            }
+        task_.start(loop(), serve(), [this](const std::exception_ptr& error) {
+            sessions_.context().log.error(unexpected_error(error));
+            record_.end(SessionEnd::dropped, "unexpected error");
+            sessions_.erase(*this);
         });
     }
 
@@ -70,8 +61,7 @@ private:
         close();
     }
 
-    std::uint64_t failed_callback_ = 0;
-    std::optional<Future<void>> task_;  // last: destroyed first, with the coroutine, while the rest is whole
+    SessionTask task_;  // last: destroyed first, with the coroutine, while the rest is whole
 };
 
 }  // namespace

@@ -14,16 +14,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "check_proxy_example: $*" >&2; exit 1; }
 
-block=$(awk '/<!-- proxy example/ {marked = 1; next}
-             marked && /^```sh/ {inside = 1; next}
-             inside && /^```/ {exit}
-             inside {print}' "$root/README.md")
+source "$root/tests/readme_block.sh"
+block=$(readme_block "proxy example" "$root")
 [ -n "$block" ] || fail "no proxy example block in README.md"
 grep -q 8080 <<<"$block" && grep -q 9000 <<<"$block" || fail "the example no longer uses ports 8080 and 9000"
 
-mkdir -p "$work/build"
-ln -s "$build" "$work/build/default"
-ln -s "$root/poems" "$work/poems"
+scratch_root "$work" "$build" "$root"
 
 free_ports() {  # two ports that nothing listens on now (bound, then closed)
     python3 -c 'import socket

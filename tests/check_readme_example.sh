@@ -13,16 +13,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "check_readme_example: $*" >&2; exit 1; }
 
-block=$(awk '/<!-- scripting example/ {marked = 1; next}
-             marked && /^```sh/ {inside = 1; next}
-             inside && /^```/ {exit}
-             inside {print}' "$root/README.md")
+source "$root/tests/readme_block.sh"
+block=$(readme_block "scripting example" "$root")
 [ -n "$block" ] || fail "no scripting example block in README.md"
 
-mkdir -p "$work/build"
-ln -s "$build" "$work/build/default"
-ln -s "$root/poems" "$work/poems"
-ln -s "$root/experiments" "$work/experiments"
+scratch_root "$work" "$build" "$root"
 
 for run in 1 2; do
     # -e: a failing line (a client that exits 1) fails the example, as it would fail a script.

@@ -85,3 +85,15 @@ def run_json(argv: list, timeout: float) -> dict:
         reason = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
         raise BenchError(f"{pathlib.Path(argv[0]).name}: {reason[0]}")
     return json.loads(done.stdout)
+
+
+def read_all(ctx, port: int, expected: int) -> dict:
+    """One bench_read_all client (bytes, seconds, mb_per_s, its own cpu_s), which must get all `expected`
+    bytes from 127.0.0.1:`port`."""
+    done = subprocess.run([ctx.driver("bench_read_all"), str(port)], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise BenchError(f"bench_read_all: {done.stderr.strip()}")
+    result = json.loads(done.stdout)
+    if result["bytes"] != expected:
+        raise BenchError(f"bench_read_all got {result['bytes']} bytes of {expected}")
+    return result

@@ -2,24 +2,18 @@
 poetry_server, the Python asyncio reference, and a plain sendfile(2) sender (the physical reference:
 what the kernel moves over loopback). Senders alternate, nine rounds each, and the median counts.
 """
-import json
 import statistics
 import subprocess
 
-from harness.context import BenchError, Context
+from harness.context import Context
+from harness import processes
 from harness.processes import Server
 from harness.table import Table
 
 
 def read_all(ctx: Context, port: int, expected: int) -> float:
     """MB/s of one bench_read_all client, which must get all `expected` bytes."""
-    done = subprocess.run([ctx.driver("bench_read_all"), str(port)], capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise BenchError(f"bench_read_all: {done.stderr.strip()}")
-    result = json.loads(done.stdout)
-    if result["bytes"] != expected:
-        raise BenchError(f"bench_read_all got {result['bytes']} bytes of {expected}")
-    return result["mb_per_s"]
+    return processes.read_all(ctx, port, expected)["mb_per_s"]
 
 
 def sendfile_run(ctx: Context, path, expected: int) -> float:

@@ -4,24 +4,11 @@ mode that proxies, and the relay a user would write instead, Python asyncio and 
 ratio to the direct connection, and the proxy's CPU per MB; the reader's own CPU shows it is not the
 bottleneck. Rounds alternate; medians count.
 """
-import json
 import statistics
-import subprocess
 
-from harness.context import BenchError, Context
-from harness.processes import Server
+from harness.context import Context
+from harness.processes import Server, read_all
 from harness.table import Table
-
-
-def read_all(ctx: Context, port: int, expected: int) -> dict:
-    """One bench_read_all client's result, which must have got all `expected` bytes."""
-    done = subprocess.run([ctx.driver("bench_read_all"), str(port)], capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise BenchError(f"bench_read_all: {done.stderr.strip()}")
-    result = json.loads(done.stdout)
-    if result["bytes"] != expected:
-        raise BenchError(f"bench_read_all got {result['bytes']} bytes of {expected}")
-    return result
 
 
 def run(ctx: Context) -> list[Table]:

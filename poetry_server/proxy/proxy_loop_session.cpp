@@ -11,6 +11,7 @@
 #include "poetry/coro/task.hpp"
 #include "poetry/loop/timer.hpp"
 #include "proxy/proxy_relay.hpp"
+#include "session_task.hpp"
 
 namespace poetry::server {
 namespace {
@@ -143,20 +144,12 @@ private:
 class ProxyCoroutineSession final : public ProxyLoopSession {
 public:
     using ProxyLoopSession::ProxyLoopSession;
-    ~ProxyCoroutineSession() override {
-        if (task_) {
-            task_->remove_done_callback(failed_callback_);  // it would find this session gone
-        }
-    }
 
     void start() override {
-        task_.emplace(create_task(loop(), serve()));
-        failed_callback_ = task_->add_done_callback([this](Future<void>& done) {
-            if (auto error = done.exception()) {
-                sessions_.context().log.error(unexpected_error(error));
-                record_.end(SessionEnd::dropped, "unexpected error");
-                sessions_.erase(*this);
-            }
+        task_.start(loop(), serve(), [this](const std::exception_ptr& error) {
+            sessions_.context().log.error(unexpected_error(error));
+            record_.end(SessionEnd::dropped, "unexpected error");
+            sessions_.erase(*this);
         });
     }
 
@@ -189,8 +182,7 @@ private:
     }
 
     std::optional<detail::Resumer> resume_;
-    std::uint64_t failed_callback_ = 0;
-    std::optional<Future<void>> task_;  // last: destroyed first, with the coroutine, while the rest is whole
+    SessionTask task_;  // last: destroyed first, with the coroutine, while the rest is whole
 };
 
 }  // namespace

@@ -36,6 +36,19 @@ struct Download {
     [[nodiscard]] Clock::time_point last_byte() const { return connected + pieces.at(pieces.size() - 1).at; }
 };
 
+/// Everything the peer of `socket` sends until it ends its stream; `ec` says if the stream failed
+/// instead, or was silent for `patience` ("would block").
+inline std::string read_to_end(net::Socket& socket, std::error_code& ec,
+                               std::chrono::seconds patience = std::chrono::seconds(10)) {
+    socket.set_receive_timeout(patience, ec);
+    std::string received;
+    std::byte buffer[65536];
+    while (const std::size_t n = socket.recv(buffer, ec)) {
+        received.append(reinterpret_cast<const char*>(buffer), n);
+    }
+    return received;
+}
+
 /// Connects to 127.0.0.1:`port` and reads until end of stream, an error, 10 s of silence, or
 /// `stop_after` bytes (then it closes, as a client that drops mid-poem).
 inline Download download(std::uint16_t port, std::size_t stop_after = std::numeric_limits<std::size_t>::max(),

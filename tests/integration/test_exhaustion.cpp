@@ -57,17 +57,6 @@ std::uint64_t summary_count(const std::string& out, const std::string& label) {
     return std::stoull(summary.substr(at + label.size()));
 }
 
-/// Everything `socket` receives until the server ends the stream (10 s of silence fail the test).
-std::string read_to_end(net::Socket& socket) {
-    std::error_code ec;
-    socket.set_receive_timeout(std::chrono::seconds(10), ec);
-    std::string received;
-    std::byte buffer[4096];
-    while (const std::size_t n = socket.recv(buffer)) {
-        received.append(reinterpret_cast<const char*>(buffer), n);
-    }
-    return received;
-}
 
 }  // namespace
 
@@ -251,12 +240,7 @@ BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_serv
     }
 
     std::error_code ec;
-    flooder.set_receive_timeout(20s, ec);
-    std::string flooders_poem;
-    std::byte buffer[4096];
-    while (const std::size_t n = flooder.recv(buffer, ec)) {
-        flooders_poem.append(reinterpret_cast<const char*>(buffer), n);
-    }
+    const std::string flooders_poem = read_to_end(flooder, ec, 20s);
     BOOST_TEST(!ec, ec.message());
     sender.join();
     BOOST_TEST(flood_error.empty(), flood_error);
@@ -315,7 +299,9 @@ BOOST_DATA_TEST_CASE(a_churn_of_short_connections_leaves_no_fd_and_no_memory_beh
         // after sending its FIN: take the baseline once it has (a one-fd leak must still show, so no
         // "<=" at the end).
         net::Socket first = net::connect(net::Address("127.0.0.1", server.port()));
-        BOOST_REQUIRE(read_to_end(first) == poem);
+        std::error_code ec;
+        BOOST_REQUIRE(read_to_end(first, ec) == poem);
+        BOOST_REQUIRE_MESSAGE(!ec, ec.message());
         BOOST_REQUIRE_MESSAGE(wait_until([&] {
                                   const auto server_end = peer_end(first);
                                   return !server_end || server_end->closed_by_its_owner();

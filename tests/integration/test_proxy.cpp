@@ -197,15 +197,10 @@ private:
     std::uint16_t port_ = 0;
 };
 
-/// Everything the other side sends until it closes (10 s of silence fail).
+/// Everything the other side sends until it closes; a failure or 10 s of silence fail the test.
 std::string read_to_end(net::Socket& socket) {
     std::error_code ec;
-    socket.set_receive_timeout(10s, ec);
-    std::string received;
-    std::byte buffer[65536];
-    while (const std::size_t n = socket.recv(buffer, ec)) {
-        received.append(reinterpret_cast<const char*>(buffer), n);
-    }
+    std::string received = poetry::test::read_to_end(socket, ec);
     BOOST_TEST(!ec, ec.message());
     return received;
 }
