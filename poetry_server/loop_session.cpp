@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "describe_exception.hpp"
 #include "poetry/detail/syscall.hpp"
 #include "poetry/loop/clock.hpp"
 
@@ -24,6 +25,12 @@ void LoopSessions::erase(LoopClient& session) noexcept {
         auto owned = std::move(it->second);
         sessions_.erase(it);
     }
+}
+
+void LoopSessions::failed(LoopClient& session, SessionRecord& record, const std::exception_ptr& error) {
+    context_.log.error(unexpected_error(error));
+    record.end(SessionEnd::dropped, "unexpected error");
+    erase(session);
 }
 
 void LoopSessions::interrupt_all() noexcept {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -49,6 +50,9 @@ public:
     void start(std::unique_ptr<LoopClient> session);
     /// Destroys the session (its record logs it): the session has decided how it ended.
     void erase(LoopClient& session) noexcept;
+    /// The session's coroutine ended with `error`, which no session expects: logs it, records the
+    /// session as dropped ("unexpected error") and destroys it.
+    void failed(LoopClient& session, SessionRecord& record, const std::exception_ptr& error);
     /// Ends every session as the server stops.
     void interrupt_all() noexcept;
     [[nodiscard]] bool stopping() const noexcept { return stopping_; }

@@ -5,7 +5,6 @@
 #include <memory>
 #include <optional>
 
-#include "describe_exception.hpp"
 #include "loop_session.hpp"
 #include "poetry/coro/create_task.hpp"
 #include "poetry/coro/task.hpp"
@@ -146,11 +145,8 @@ public:
     using ProxyLoopSession::ProxyLoopSession;
 
     void start() override {
-        task_.start(loop(), serve(), [this](const std::exception_ptr& error) {
-            sessions_.context().log.error(unexpected_error(error));
-            record_.end(SessionEnd::dropped, "unexpected error");
-            sessions_.erase(*this);
-        });
+        task_.start(loop(), serve(),
+                    [this](const std::exception_ptr& error) { sessions_.failed(*this, record_, error); });
     }
 
 private:

@@ -33,7 +33,6 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     [[nodiscard]] bool full() const noexcept { return full_ || size_ == capacity_; }
-    [[nodiscard]] Kind kind() const noexcept { return pipe_read_ ? Kind::pipe : Kind::memory; }
 
 private:
     std::size_t capacity_;
