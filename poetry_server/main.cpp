@@ -13,6 +13,7 @@
 #include "ports_file.hpp"
 #include "serve.hpp"
 #include "server_log.hpp"
+#include "stats_reporter.hpp"
 #include "stop_signal.hpp"
 
 namespace server = poetry::server;
@@ -53,6 +54,10 @@ int run(int argc, char** argv) {
     server::ServerStats stats;
     server::ServeContext context{listeners, options->max_clients, stats, log, stop, options->threads};
     const auto start = poetry::Clock::now();
+    std::optional<server::StatsReporter> stats_lines;
+    if (options->stats_every) {
+        stats_lines.emplace(stats, log, stop, server::to_nanoseconds(*options->stats_every));
+    }
     switch (options->mode) {
         case server::Mode::async:
             server::serve_async(context);
@@ -70,6 +75,7 @@ int run(int argc, char** argv) {
             server::serve_blocking(context);
             break;
     }
+    stats_lines.reset();
     for (auto& listener : listeners) {
         listener.cache.reset();  // its fetch, if one runs, has seen the stop; it logs, so before the log goes
     }

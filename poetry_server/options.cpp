@@ -76,6 +76,8 @@ cxxopts::Options make_parser() {
          cxxopts::value<std::string>(), "FILE")
         ("max-clients", "Clients served at once; beyond it new connections are closed at once (default: "
                         "no limit)", cxxopts::value<std::string>(), "N")
+        ("stats", "Every S seconds, one line on stdout with the interval's clients connected, served and dropped, "
+                  "chunks per second and lateness p50/p99 (even with -q)", cxxopts::value<std::string>(), "S")
         ("jitter", "Fault: each pause is the delay plus or minus up to S seconds (uniform), never negative",
          cxxopts::value<std::vector<std::string>>(), "S[,S...]")
         ("size-jitter", "Fault: each chunk is --num-bytes plus or minus up to N bytes (uniform), at least 1",
@@ -444,6 +446,10 @@ std::optional<ServerOptions> parse_options(int argc, const char* const* argv, st
         options.max_clients =
             cli::parse_whole<std::size_t>(parsed["max-clients"].as<std::string>(), 1,
                                           std::numeric_limits<std::uint32_t>::max(), "--max-clients");
+    }
+    if (parsed.count("stats") != 0) {
+        options.stats_every = parse_number(parsed["stats"].as<std::string>(), 0.01, max_delay_seconds, "--stats",
+                                           "a number of seconds");
     }
     if (parsed.count("quiet") != 0 && parsed.count("verbose") != 0) {
         throw cli::UsageError("-q/--quiet and -v/--verbose cannot be used together");

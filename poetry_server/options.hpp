@@ -47,6 +47,7 @@ struct ServerOptions {
     std::size_t threads = 1;        // async, callbacks and coroutines: event loops on as many threads
     std::optional<std::filesystem::path> ports_file;
     std::optional<std::size_t> max_clients;
+    std::optional<double> stats_every;  // --stats: seconds between the stats lines
     Verbosity verbosity = Verbosity::normal;
 };
 

@@ -146,6 +146,10 @@ void ServerLog::note(std::string_view message) {
     }
 }
 
+void ServerLog::always(std::string_view message) {
+    line(out_, std::string(message));
+}
+
 void ServerLog::error(std::string_view message) {
     line(err_, "poetry_server: " + std::string(message));
 }
@@ -222,11 +226,23 @@ void LatenessHistogram::record(Clock::duration late) noexcept {
     }
 }
 
-double LatenessHistogram::percentile_ms(double p) const noexcept {
-    const auto wanted = static_cast<std::uint64_t>(p * static_cast<double>(count_));
+LatenessHistogram::Counts LatenessHistogram::counts() const noexcept {
+    Counts counts{};
+    for (std::size_t bucket = 0; bucket < buckets; ++bucket) {
+        counts[bucket] = counts_[bucket].load(std::memory_order_relaxed);
+    }
+    return counts;
+}
+
+double LatenessHistogram::percentile_ms(const Counts& counts, double p) const noexcept {
+    std::uint64_t total = 0;
+    for (const std::uint64_t n : counts) {
+        total += n;
+    }
+    const auto wanted = static_cast<std::uint64_t>(p * static_cast<double>(total));
     std::uint64_t seen = 0;
     for (std::size_t bucket = 0; bucket < buckets; ++bucket) {
-        seen += counts_[bucket];
+        seen += counts[bucket];
         if (seen > wanted || bucket == buckets - 1) {
             // A bucket's upper bound may lie above every chunk in it: never report more than the max.
             return bucket == buckets - 1 ? max_ms()
@@ -297,6 +313,7 @@ void SessionRecord::add_sent(std::size_t bytes) noexcept {
 }
 
 void SessionRecord::chunk_left(TimePoint due) noexcept {
+    stats_.chunks.fetch_add(1, std::memory_order_relaxed);
     if (!unpaced()) {
         stats_.lateness.record(Clock::now() - due);
     }

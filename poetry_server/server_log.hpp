@@ -26,14 +26,20 @@ namespace poetry::server {
 /// enough for p50/p99 to 0.1 ms without keeping every sample. Safe from many threads.
 class LatenessHistogram {
 public:
+    static constexpr std::size_t buckets = 1001;  // 0.1 ms each; the last holds everything from 100 ms
+    using Counts = std::array<std::uint64_t, buckets>;
+
     void record(Clock::duration late) noexcept;
     [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
     /// The bucket's upper bound, in ms, under which a share `p` of the chunks left.
-    [[nodiscard]] double percentile_ms(double p) const noexcept;
+    [[nodiscard]] double percentile_ms(double p) const noexcept { return percentile_ms(counts(), p); }
+    /// The same for the chunks in `counts`: counts() now less counts() earlier, for an interval.
+    [[nodiscard]] double percentile_ms(const Counts& counts, double p) const noexcept;
     [[nodiscard]] double max_ms() const noexcept { return static_cast<double>(max_us_) / 1000.0; }
+    /// Every bucket's count so far (each read atomically; the whole is not one instant).
+    [[nodiscard]] Counts counts() const noexcept;
 
 private:
-    static constexpr std::size_t buckets = 1001;  // 0.1 ms each; the last holds everything from 100 ms
     std::array<std::atomic<std::uint64_t>, buckets> counts_{};
     std::atomic<std::uint64_t> count_{0};
     std::atomic<std::uint64_t> max_us_{0};
@@ -68,6 +74,7 @@ struct ServerStats {
     std::atomic<std::uint64_t> unpaced_bytes{0};
     UnpacedTime unpaced_time;
     std::atomic<std::uint64_t> connections{0};  // every session, however it ended
+    std::atomic<std::uint64_t> chunks{0};       // chunks sent, paced or not
     std::atomic<std::uint64_t> faulty{0};       // sessions chosen for faults (--fault-rate)
     // Per FaultKind, the sessions where it acted: jitter and the like on every faulty session that has
     // them, the byte limits where they cut the poem short (those sessions count nowhere else), the slow
@@ -140,6 +147,8 @@ public:
     void error(std::string_view message);
     /// One line on stdout, but with -q: something worth knowing that is not an error.
     void note(std::string_view message);
+    /// One line on stdout, even with -q: what was asked for (--stats).
+    void always(std::string_view message);
     /// stderr: "out of file descriptors (Too many open files) on 127.0.0.1:8000; accepting again in
     /// 0.1 s steps" (or "accept failed (...)" for another error that retrying at once would not cure).
     /// `why`, if given, follows: "; select watches fds below FD_SETSIZE (1024) only".

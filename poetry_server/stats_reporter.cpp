@@ -1,0 +1,94 @@
+#include "stats_reporter.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "poetry/detail/syscall.hpp"
+
+namespace poetry::server {
+namespace {
+
+/// The counters an interval is the difference of.
+struct Totals {
+    std::uint64_t served = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t chunks = 0;
+    LatenessHistogram::Counts lateness{};
+
+    static Totals of(const ServerStats& stats) {
+        return {stats.served.load(), stats.dropped.load() + stats.upstream_failed.load(), stats.chunks.load(),
+                stats.lateness.counts()};
+    }
+};
+
+}  // namespace
+
+StatsReporter::StatsReporter(const ServerStats& stats, ServerLog& log, const StopSignal& stop,
+                             std::chrono::nanoseconds every)
+    : stats_(stats), log_(log), stop_(stop), every_(every) {
+    if (::pipe2(wake_, O_CLOEXEC) != 0) {
+        throw std::system_error(detail::last_error(), "--stats: pipe");
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+StatsReporter::~StatsReporter() {
+    const char byte = 0;
+    [[maybe_unused]] const auto ignored = ::write(wake_[1], &byte, 1);
+    thread_.join();
+    ::close(wake_[0]);
+    ::close(wake_[1]);
+}
+
+void StatsReporter::run() {
+    Totals last = Totals::of(stats_);
+    auto since = Clock::now();
+    auto next = since + every_;
+    for (;;) {
+        std::array<pollfd, 2> fds{{{stop_.fd(), POLLIN, 0}, {wake_[0], POLLIN, 0}}};
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
+        std::error_code ec;
+        detail::retry_on_eintr(ec, [&] { return ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(ms, 0))); });
+        if (fds[0].revents != 0 || fds[1].revents != 0) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (now < next) {
+            continue;
+        }
+        const Totals totals = Totals::of(stats_);
+        LatenessHistogram::Counts interval{};
+        std::uint64_t paced = 0;
+        for (std::size_t i = 0; i < interval.size(); ++i) {
+            interval[i] = totals.lateness[i] - last.lateness[i];
+            paced += interval[i];
+        }
+        const double seconds = std::chrono::duration<double>(now - since).count();
+        char line[256];
+        std::snprintf(line, sizeof(line), "Stats (last %.2f s): %llu connected, %llu served, %llu dropped, %.1f chunks/s",
+                      seconds, static_cast<unsigned long long>(stats_.active.load()),
+                      static_cast<unsigned long long>(totals.served - last.served),
+                      static_cast<unsigned long long>(totals.dropped - last.dropped),
+                      static_cast<double>(totals.chunks - last.chunks) / seconds);
+        std::string text = line;
+        if (paced > 0) {
+            std::snprintf(line, sizeof(line), ", late p50 %.1f ms, p99 %.1f ms", stats_.lateness.percentile_ms(interval, 0.5),
+                          stats_.lateness.percentile_ms(interval, 0.99));
+            text += line;
+        }
+        log_.always(text);
+        last = totals;
+        since = now;
+        next += every_;
+        if (next < now) {
+            next = now + every_;  // the machine stalled past a whole interval: no burst of lines
+        }
+    }
+}
+
+}  // namespace poetry::server
