@@ -97,6 +97,44 @@ std::uint16_t free_port(std::size_t also_next = 0) {
 
 BOOST_AUTO_TEST_SUITE(server)
 
+// --stats 0.2 while two clients download (20 chunks a second each): the lines come, count the two
+// clients as connected while they are, say 2 served once they are done, and give a lateness; even -q.
+BOOST_AUTO_TEST_CASE(stats_lines_report_each_interval_even_with_quiet) {
+    RunningServer server({"-q", "--stats", "0.2", "--num-bytes", "100", "--delay", "0.05", poem_path("ecstasy.txt")});
+    auto first = std::async(std::launch::async, [&server] { return download(server.port()); });
+    auto second = std::async(std::launch::async, [&server] { return download(server.port()); });
+    BOOST_TEST(first.get().closed_by_server);
+    BOOST_TEST(second.get().closed_by_server);
+    BOOST_TEST(server.wait_for_output(" 2 served, "), server.out());
+    BOOST_TEST(server.stop() == 0);
+    std::istringstream lines(server.out());
+    std::size_t stats = 0;
+    std::size_t served = 0;
+    bool saw_both_connected = false;
+    for (std::string line; std::getline(lines, line);) {
+        unsigned connected = 0;
+        unsigned done = 0;
+        unsigned dropped = 0;
+        double seconds = 0;
+        double chunks = 0;
+        if (std::sscanf(line.c_str(), "Stats (last %lf s): %u connected, %u served, %u dropped, %lf chunks/s", &seconds,
+                        &connected, &done, &dropped, &chunks) != 5) {
+            continue;
+        }
+        ++stats;
+        served += done;
+        BOOST_TEST(dropped == 0U, line);
+        if (connected == 2) {
+            saw_both_connected = true;
+            BOOST_TEST(chunks > 0, line);
+            BOOST_TEST(line.find(", late p50 ") != std::string::npos, line);
+        }
+    }
+    BOOST_TEST(stats >= 2U, server.out());
+    BOOST_TEST(served == 2U, server.out());  // each client counted in exactly one interval
+    BOOST_TEST(saw_both_connected, server.out());
+}
+
 BOOST_AUTO_TEST_CASE(every_bundled_poem_arrives_byte_exact) {
     std::vector<std::string> args{"--num-bytes", "7", "--delay", "0"};  // 7 bytes split UTF-8 characters
     for (const auto& poem : all_poems) {
