@@ -31,18 +31,19 @@ struct Totals {
 StatsReporter::StatsReporter(const ServerStats& stats, ServerLog& log, const StopSignal& stop,
                              std::chrono::nanoseconds every)
     : stats_(stats), log_(log), stop_(stop), every_(every) {
-    if (::pipe2(wake_, O_CLOEXEC) != 0) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
         throw std::system_error(detail::last_error(), "--stats: pipe");
     }
+    wake_read_ = detail::UniqueFd(fds[0]);
+    wake_write_ = detail::UniqueFd(fds[1]);
     thread_ = std::thread([this] { run(); });
 }
 
 StatsReporter::~StatsReporter() {
     const char byte = 0;
-    [[maybe_unused]] const auto ignored = ::write(wake_[1], &byte, 1);
+    [[maybe_unused]] const auto ignored = ::write(wake_write_.get(), &byte, 1);
     thread_.join();
-    ::close(wake_[0]);
-    ::close(wake_[1]);
 }
 
 void StatsReporter::run() {
@@ -50,10 +51,11 @@ void StatsReporter::run() {
     auto since = Clock::now();
     auto next = since + every_;
     for (;;) {
-        std::array<pollfd, 2> fds{{{stop_.fd(), POLLIN, 0}, {wake_[0], POLLIN, 0}}};
+        std::array<pollfd, 2> fds{{{stop_.fd(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}}};
         const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
         std::error_code ec;
-        detail::retry_on_eintr(ec, [&] { return ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(ms, 0))); });
+        detail::retry_on_eintr(
+            ec, [&] { return ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(ms, 0))); });
         if (fds[0].revents != 0 || fds[1].revents != 0) {
             return;
         }
@@ -70,14 +72,16 @@ void StatsReporter::run() {
         }
         const double seconds = std::chrono::duration<double>(now - since).count();
         char line[256];
-        std::snprintf(line, sizeof(line), "Stats (last %.2f s): %llu connected, %llu served, %llu dropped, %.1f chunks/s",
+        std::snprintf(line, sizeof(line),
+                      "Stats (last %.2f s): %llu connected, %llu served, %llu dropped, %.1f chunks/s",
                       seconds, static_cast<unsigned long long>(stats_.active.load()),
                       static_cast<unsigned long long>(totals.served - last.served),
                       static_cast<unsigned long long>(totals.dropped - last.dropped),
                       static_cast<double>(totals.chunks - last.chunks) / seconds);
         std::string text = line;
         if (paced > 0) {
-            std::snprintf(line, sizeof(line), ", late p50 %.1f ms, p99 %.1f ms", stats_.lateness.percentile_ms(interval, 0.5),
+            std::snprintf(line, sizeof(line), ", late p50 %.1f ms, p99 %.1f ms",
+                          stats_.lateness.percentile_ms(interval, 0.5),
                           stats_.lateness.percentile_ms(interval, 0.99));
             text += line;
         }

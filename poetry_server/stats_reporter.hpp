@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "poetry/detail/unique_fd.hpp"
 #include "server_log.hpp"
 #include "stop_signal.hpp"
 
@@ -14,7 +15,8 @@ namespace poetry::server {
 class StatsReporter {
 public:
     /// Starts the thread; it ends with the stop signal, or with this object.
-    StatsReporter(const ServerStats& stats, ServerLog& log, const StopSignal& stop, std::chrono::nanoseconds every);
+    StatsReporter(const ServerStats& stats, ServerLog& log, const StopSignal& stop,
+                  std::chrono::nanoseconds every);
     StatsReporter(const StatsReporter&) = delete;
     StatsReporter& operator=(const StatsReporter&) = delete;
     ~StatsReporter();
@@ -26,7 +28,9 @@ private:
     ServerLog& log_;
     const StopSignal& stop_;
     std::chrono::nanoseconds every_;
-    int wake_[2] = {-1, -1};  // a pipe: the destructor writes to end the thread before the stop comes
+    // A pipe: the destructor writes to end the thread before any stop signal comes.
+    detail::UniqueFd wake_read_;
+    detail::UniqueFd wake_write_;
     std::thread thread_;
 };
 
