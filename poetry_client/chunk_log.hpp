@@ -48,6 +48,7 @@ public:
     /// The log of the run since start_run (moved out: call once per run).
     RunLog take_run() noexcept;
 
+    void started(const Download& download, TimePoint at) override { next_.started(download, at); }
     void connected(const Download& download, TimePoint at) override;
     void chunk(const Download& download, std::size_t bytes, TimePoint at) override;
     void finished(const Download& download, const DownloadResult& result) override;

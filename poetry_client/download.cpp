@@ -27,6 +27,7 @@ DownloadRecorder::DownloadRecorder(const Download& download, DownloadObserver& o
     if (download.expected_size) {
         result_.poem.reserve(*download.expected_size);
     }
+    notify([&] { observer_.started(download_, started); }, started);
 }
 
 void DownloadRecorder::connected(TimePoint at) {

@@ -53,10 +53,12 @@ struct DownloadResult {
 };
 
 /// What strategies report while they run. Called on one thread at a time (the threads strategy
-/// serialises its workers' calls), in order for each download: connected, chunk..., finished.
+/// serialises its workers' calls), in order for each download: started, connected, chunk..., finished.
 class DownloadObserver {
 public:
     virtual ~DownloadObserver() = default;
+    /// The strategy has begun the download: a download can wait its turn before this (blocking, a pool).
+    virtual void started(const Download& /*download*/, TimePoint /*at*/) {}
     virtual void connected(const Download& /*download*/, TimePoint /*at*/) {}
     virtual void chunk(const Download& /*download*/, std::size_t /*bytes*/, TimePoint /*at*/) {}
     virtual void finished(const Download& /*download*/, const DownloadResult& /*result*/) {}
@@ -69,6 +71,7 @@ public:
 /// event loop, thread or process.
 class DownloadRecorder {
 public:
+    /// Tells the observer the download has started (at `started`).
     DownloadRecorder(const Download& download, DownloadObserver& observer, TimePoint started = Clock::now());
 
     [[nodiscard]] const Download& download() const noexcept { return download_; }

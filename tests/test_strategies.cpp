@@ -55,7 +55,7 @@ std::string numbered_text(std::size_t size, char salt) {
 // What a strategy reported
 
 struct Event {
-    enum class Kind { connected, chunk, finished } kind;
+    enum class Kind { started, connected, chunk, finished } kind;
     std::size_t bytes = 0;
     poetry::TimePoint at;
 };
@@ -64,6 +64,9 @@ struct Event {
 /// observer should not be what breaks if a strategy broke that promise).
 class RecordingObserver final : public client::DownloadObserver {
 public:
+    void started(const client::Download& download, poetry::TimePoint at) override {
+        add(download.task, {Event::Kind::started, 0, at});
+    }
     void connected(const client::Download& download, poetry::TimePoint at) override {
         add(download.task, {Event::Kind::connected, 0, at});
     }
@@ -174,6 +177,7 @@ client::RunReport run(const std::string& name, const std::vector<client::Downloa
 void check_events(const client::DownloadResult& result, const std::vector<Event>& events) {
     BOOST_TEST_CONTEXT("task " << result.task) {
         BOOST_REQUIRE(!events.empty());
+        BOOST_TEST((events.front().kind == Event::Kind::started), "the first event is not started");
         BOOST_TEST((events.back().kind == Event::Kind::finished), "the last event is not finished");
         std::size_t finished = 0;
         std::size_t chunks = 0;
@@ -184,8 +188,12 @@ void check_events(const client::DownloadResult& result, const std::vector<Event>
                 BOOST_TEST((event.at >= events[i - 1].at), "event " << i << " is earlier than the one before");
             }
             switch (event.kind) {
+                case Event::Kind::started:
+                    BOOST_TEST(i == 0U, "started is not the first event");
+                    BOOST_TEST((result.started == event.at));
+                    break;
                 case Event::Kind::connected:
-                    BOOST_TEST(i == 0U, "connected is not the first event");
+                    BOOST_TEST(i == 1U, "connected does not follow started");
                     BOOST_TEST((result.connected && *result.connected == event.at));
                     break;
                 case Event::Kind::chunk:
@@ -426,8 +434,9 @@ BOOST_DATA_TEST_CASE(a_refused_connect_fails_only_its_own_download, data::make(a
     BOOST_TEST(report.results[1].complete());
     BOOST_TEST(report.results[1].poem == poem);
     const auto events = observer.events(1);
-    BOOST_REQUIRE_EQUAL(events.size(), 1U);  // finished, and nothing before it
-    BOOST_TEST((events[0].kind == Event::Kind::finished));
+    BOOST_REQUIRE_EQUAL(events.size(), 2U);  // started, then finished: no connected in between
+    BOOST_TEST((events[0].kind == Event::Kind::started));
+    BOOST_TEST((events[1].kind == Event::Kind::finished));
     check_events(report.results[1], observer.events(2));
 }
 

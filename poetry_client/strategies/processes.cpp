@@ -382,6 +382,8 @@ void ProcessPool::hand_out(Worker& worker) {
         }
         if (!ec) {
             worker.current = next_++;
+            const std::uint32_t index = *worker.current;
+            notify(index, [&] { observer_.started(downloads_[index], progress_[index].result.started); });
             return;
         }
         lost_ = failure_reason("cannot hand a download to a worker process", ec);

@@ -16,6 +16,10 @@ namespace {
 class SerializedObserver final : public DownloadObserver {
 public:
     explicit SerializedObserver(DownloadObserver& inner) : inner_(inner) {}
+    void started(const Download& download, TimePoint at) override {
+        const std::lock_guard lock(mutex_);
+        inner_.started(download, at);
+    }
     void connected(const Download& download, TimePoint at) override {
         const std::lock_guard lock(mutex_);
         inner_.connected(download, at);
