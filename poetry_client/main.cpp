@@ -1,6 +1,7 @@
 // poetry_client: downloads poems from slow poetry servers with a strategy the user picks, and reports
 // what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed or a result
 // could not be written, 2 bad usage or input, 128 + N stopped by signal N (after reporting).
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -11,6 +12,7 @@
 #include <iterator>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <vector>
 
 #include "chunk_log.hpp"
@@ -18,10 +20,12 @@
 #include "fd_budget.hpp"
 #include "options.hpp"
 #include "reporters/json_report.hpp"
+#include "reporters/live_view.hpp"
 #include "reporters/outputs.hpp"
 #include "reporters/poem_files.hpp"
 #include "reporters/progress.hpp"
 #include "reporters/summary.hpp"
+#include "reporters/terminal.hpp"
 #include "reporters/timeline_svg.hpp"
 #include "reporters/timeline_text.hpp"
 #include "run.hpp"
@@ -83,6 +87,19 @@ std::vector<client::Target> collect_targets(const client::ClientOptions& options
     auto listed = client::read_ports_files(options.ports_files, options.wait);
     std::move(listed.begin(), listed.end(), std::back_inserter(targets));
     return targets;
+}
+
+/// Whether --live can be shown: it was asked for and stdout is a terminal that can redraw. When it
+/// cannot, says so once on stderr; the usual report follows.
+bool shows_live_view(const client::ClientOptions& options) {
+    if (!options.live) {
+        return false;
+    }
+    if (const auto why = client::why_no_live_view(STDOUT_FILENO)) {
+        std::cerr << "poetry_client: --live: " << *why << "; the usual report follows" << std::endl;
+        return false;
+    }
+    return true;
 }
 
 /// Opens --timeline's SVG file before any download, so that a path that cannot be written is refused at
@@ -173,15 +190,25 @@ int run(int argc, char** argv) {
     settings.interruption = &interruption;
 
     const bool several = chosen.size() > 1;
-    client::ProgressReporter progress(std::cout, std::cerr, options->quiet, options->json,
-                                      [&interruption] { interruption.request(0); });
+    // The live view takes the place of the progress lines; the lines of tasks that fail, which go to
+    // stderr even with -q, wait until the view's last frame is drawn, instead of tearing it.
+    const bool live = shows_live_view(*options);
+    std::ostringstream held_errors;
+    client::ProgressReporter progress(std::cout, live ? held_errors : std::cerr, options->quiet || live,
+                                      options->json, [&interruption] { interruption.request(0); });
+    std::optional<client::LiveView> live_view;
+    if (live) {
+        live_view.emplace(progress, STDOUT_FILENO, client::live_style_from_environment());
+    }
+    client::DownloadObserver& reporter =
+        live_view ? static_cast<client::DownloadObserver&>(*live_view) : progress;
     // Chunk times only when asked: they cost memory with every chunk, and the runs measure their memory.
     std::optional<client::ChunkLog> chunk_log;
     if (options->records_chunks()) {
-        chunk_log.emplace(progress);
+        chunk_log.emplace(reporter);
     }
     client::DownloadObserver& observer =
-        chunk_log ? static_cast<client::DownloadObserver&>(*chunk_log) : progress;
+        chunk_log ? static_cast<client::DownloadObserver&>(*chunk_log) : reporter;
     std::vector<client::RunReport> reports;
     std::vector<client::RunLog> logs;
     for (const auto* strategy : chosen) {
@@ -191,11 +218,20 @@ int run(int argc, char** argv) {
         if (chunk_log) {
             chunk_log->start_run(downloads);
         }
+        if (live_view) {
+            std::cout.flush();  // the view writes to the terminal's fd, below what is already there
+            live_view->start_run(strategy->name, downloads);
+        }
         // The CPU sampler runs only for a timeline, which draws what it samples.
-        reports.push_back(client::run_strategy(*strategy, downloads, settings, observer,
-                                               options->timeline.has_value()));
+        reports.push_back(
+            client::run_strategy(*strategy, downloads, settings, observer, options->timeline.has_value()));
         if (chunk_log) {
             logs.push_back(chunk_log->take_run());
+        }
+        if (live_view) {
+            live_view->finish_run();
+            std::cerr << held_errors.str() << std::flush;
+            held_errors.str({});
         }
         if (options->print && reports.size() == 1) {
             // The first run's poems, before its summary line (poems on stdout, headers on stderr).

@@ -82,6 +82,8 @@ cxxopts::Options make_parser() {
         ("timeline", "Draw each download's connect, chunks and end over time: an SVG file, or - for text",
          cxxopts::value<std::string>(), "FILE")
         ("q,quiet", "No progress lines: only the summary (and errors)")
+        ("live", "On a terminal: the downloads as they happen, a line each, redrawn in place (at most "
+                 "10 times a second) instead of the progress lines; elsewhere the usual report")
         ("addresses", "Server addresses", cxxopts::value<std::vector<std::string>>());
     // clang-format on
     cli::add_help_and_version(parser);
@@ -172,6 +174,7 @@ std::optional<ClientOptions> parse_options(int argc, const char* const* argv, st
     }
     options.json = parsed.count("json") != 0;
     options.quiet = parsed.count("quiet") != 0;
+    options.live = parsed.count("live") != 0;
     if (options.json && options.print) {
         throw cli::UsageError("--json and --print cannot be used together: both write to stdout");
     }

@@ -26,6 +26,7 @@ struct ClientOptions {
     std::optional<std::filesystem::path> output_dir;
     bool json = false;
     bool quiet = false;
+    bool live = false;  // --live: asked for; shown only on a terminal (main decides)
     /// --timeline: where to draw the run; "-" for the text picture on stdout, else an SVG file.
     std::optional<std::string> timeline;
     bool chunk_times = false;  // --chunk-times: each task's chunks in the JSON

@@ -1,0 +1,202 @@
+#include "reporters/live_view.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+
+#include "poetry/metrics/resource_usage.hpp"
+#include "reporters/terminal.hpp"
+
+namespace poetry::client {
+namespace {
+
+constexpr std::size_t no_index = std::numeric_limits<std::size_t>::max();
+
+}  // namespace
+
+LiveView::~LiveView() {
+    if (thread_.joinable()) {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+}
+
+void LiveView::start_run(std::string_view strategy, std::span<const Download> downloads) {
+    strategy_ = strategy;
+    {
+        const std::lock_guard lock(mutex_);
+        lines_.clear();
+        lines_.reserve(downloads.size());
+        int last_task = 0;
+        for (const auto& download : downloads) {
+            last_task = std::max(last_task, download.task);
+        }
+        index_of_task_.assign(static_cast<std::size_t>(last_task) + 1, no_index);
+        for (const auto& download : downloads) {
+            if (download.task > 0) {
+                index_of_task_[static_cast<std::size_t>(download.task)] = lines_.size();
+            }
+            lines_.push_back(LiveDownload{&download, LiveState::waiting, 0, {}});
+        }
+        in_state_ = {};
+        in_state_[static_cast<std::size_t>(LiveState::waiting)] = downloads.size();
+        bytes_ = 0;
+        stopping_ = false;
+    }
+    started_ = Clock::now();
+    cpu_at_start_ = metrics::cpu_times().total().count();
+    lines_on_screen_ = 0;
+    drawn_size_.reset();
+    thread_ = std::thread([this] { redraw_until_stopped(); });
+}
+
+void LiveView::finish_run() {
+    if (!thread_.joinable()) {
+        return;
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    draw();
+    const std::lock_guard lock(mutex_);
+    index_of_task_.clear();  // events after this belong to no run
+}
+
+LiveDownload* LiveView::find(const Download& download) noexcept {
+    const auto task = static_cast<std::size_t>(download.task);
+    if (task >= index_of_task_.size() || index_of_task_[task] == no_index) {
+        return nullptr;
+    }
+    return &lines_[index_of_task_[task]];
+}
+
+void LiveView::move_to(LiveDownload& line, LiveState state) noexcept {
+    --in_state_[static_cast<std::size_t>(line.state)];
+    ++in_state_[static_cast<std::size_t>(state)];
+    line.state = state;
+}
+
+void LiveView::started(const Download& download, TimePoint at) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (LiveDownload* line = find(download); line != nullptr && line->state == LiveState::waiting) {
+            move_to(*line, LiveState::connecting);
+        }
+    }
+    next_.started(download, at);
+}
+
+void LiveView::connected(const Download& download, TimePoint at) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (LiveDownload* line = find(download); line != nullptr && line->state <= LiveState::connecting) {
+            move_to(*line, LiveState::receiving);
+        }
+    }
+    next_.connected(download, at);
+}
+
+void LiveView::chunk(const Download& download, std::size_t bytes, TimePoint at) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (LiveDownload* line = find(download); line != nullptr) {
+            if (line->state <= LiveState::connecting) {
+                move_to(*line, LiveState::receiving);
+            }
+            line->bytes += bytes;
+            line->recent.add(at, bytes);
+            bytes_ += bytes;
+        }
+    }
+    next_.chunk(download, bytes, at);
+}
+
+void LiveView::finished(const Download& download, const DownloadResult& result) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (LiveDownload* line = find(download); line != nullptr) {
+            move_to(*line, live_state_of(result.status));
+            // The result is the truth: an observer that failed the download kept fewer bytes than came.
+            bytes_ = bytes_ - std::min(bytes_, line->bytes) + result.poem.size();
+            line->bytes = result.poem.size();
+        }
+    }
+    next_.finished(download, result);
+}
+
+void LiveView::redraw_until_stopped() {
+    auto next = Clock::now();
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        lock.unlock();
+        draw();
+        lock.lock();
+        // Absolute ticks, so that drawing time does not stretch the interval; a stall skips, not bursts.
+        next = std::max(next + redraw_every, Clock::now());
+        wake_.wait_until(lock, next, [this] { return stopping_; });
+    }
+}
+
+void LiveView::draw() {
+    if (broken_) {
+        return;
+    }
+    const TerminalSize size = terminal_size(fd_).value_or(drawn_size_.value_or(TerminalSize{}));
+    LiveSnapshot snapshot;
+    snapshot.strategy = strategy_;
+    {
+        const std::lock_guard lock(mutex_);
+        snapshot.now = Clock::now();
+        snapshot.downloads = lines_.size();
+        snapshot.bytes = bytes_;
+        snapshot.in_state = in_state_;
+        const std::size_t shown = live_lines_for(lines_.size(), size.rows);
+        snapshot.first.assign(lines_.begin(), lines_.begin() + static_cast<std::ptrdiff_t>(shown));
+    }
+    snapshot.elapsed = snapshot.now - started_;
+    snapshot.cpu = Seconds(std::max(0.0, metrics::cpu_times().total().count() - cpu_at_start_));
+
+    std::string out;
+    if (drawn_size_ && (drawn_size_->rows != size.rows || drawn_size_->columns != size.columns)) {
+        // The terminal may have rewrapped the old frame: its lines can no longer be counted, so start
+        // again from a clear screen.
+        out += "\x1b[H\x1b[2J";
+    } else if (lines_on_screen_ > 0) {
+        out += "\r\x1b[" + std::to_string(lines_on_screen_) + "A";
+    }
+    const std::vector<std::string> lines = render_live_frame(snapshot, size, style_);
+    for (const auto& line : lines) {
+        out += line;
+        out += "\x1b[K\n";  // the rest of the old, maybe longer, line goes
+    }
+    out += "\x1b[J";  // and the old frame's lines below this one, if it had more
+    write_out(out);
+    lines_on_screen_ = lines.size();
+    drawn_size_ = size;
+}
+
+void LiveView::write_out(const std::string& text) noexcept {
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            broken_ = true;  // the terminal has gone (EIO) or is not writable: the run goes on unseen
+            return;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace poetry::client
