@@ -78,6 +78,12 @@ for bad in "--pages" "--speed 3"; do
     [ "$status" = 2 ] && grep -q "^crawler: .*${bad%% *}" "$work/bad.out" \
         || fail "crawler $bad: exit status $status, said: $(cat "$work/bad.out")"
 done
+# A flag given with --quick wins over the quick default: N = 3 only, not the quick 10.
+"$experiments/crawler" --quick --pages 3 --strategy callbacks >"$work/crawler-pages.out" 2>&1 \
+    || fail "crawler --quick --pages 3 exited non-zero: $(cat "$work/crawler-pages.out")"
+[ "$(csv_rows "$RESULTS_DIR/crawler/crawler.csv" "N 3")" = 1 ] &&
+    [ "$(csv_rows "$RESULTS_DIR/crawler/crawler.csv" "N 10")" = 0 ] \
+    || fail "crawler --quick --pages 3 did not run N = 3 alone"
 
 run selectors
 # 20 and 60 downloads in quick mode: a row for each strategy, selector and size, every download
@@ -93,6 +99,12 @@ PY
 grep -q "^callbacks, 60 downloads: select .* s wall against epoll's" "$RESULTS_DIR/selectors/verdict.txt" \
     || fail "selectors: no verdict for callbacks at 60 downloads"
 command -v gnuplot >/dev/null && check_svg "$RESULTS_DIR/selectors/selectors.svg"
+# Flags given with --quick win over its 20,60 downloads and 0.01 s delay.
+"$experiments/selectors" --quick --downloads 5 --delay 0.005 --strategy callbacks --selector epoll \
+    >"$work/selectors-flags.out" 2>&1 || fail "selectors --quick --downloads 5 exited non-zero"
+grep -q "every 0.005 s" "$work/selectors-flags.out" || fail "selectors --quick --delay 0.005 did not use that delay"
+[ "$(cut -d, -f3 "$RESULTS_DIR/selectors/selectors.csv" | tail -n +2 | sort -u)" = 5 ] \
+    || fail "selectors --quick --downloads 5 did not run 5 downloads alone"
 
 run proxy
 # Four GETs: direct and through three proxies; the paced ones take their time, the reset one is cut.
