@@ -18,8 +18,9 @@ packages_of() {
             libboost-test-dev ;;
         # test_timeline checks that the SVG pictures are well-formed (xmllint) and render (rsvg-convert);
         # test_proxy puts the proxy in front of Python's http.server; the README's proxy example
-        # (tests/check_proxy_example.sh) fetches through it with curl.
-        test) echo python3 curl libxml2-utils librsvg2-bin ;;
+        # (tests/check_proxy_example.sh) fetches through it with curl; tmux is the terminal that
+        # tests/check_live_view.sh runs poetry_client --live in.
+        test) echo python3 curl libxml2-utils librsvg2-bin tmux ;;
         # experiments/classic writes its table with experiments/summarise.py; curl: the proxy example.
         demo) echo python3 curl ;;
         # The slow tier: the experiments (summaries, the scaling plot, network namespaces with veth and
