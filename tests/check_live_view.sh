@@ -5,6 +5,7 @@
 #     complete and the summary under it; no colour codes with NO_COLOR; no progress lines.
 #  2. The window shrinks mid-run: the frame is redrawn to the new width and height (no line wider than
 #     the window, one header, the downloads that do not fit summed up in one line).
+#     Ctrl-C (send-keys) mid-run leaves a last frame of interrupted downloads, and exit status 130.
 #  3. --strategy all: one view per strategy, each under its "== name ==" line, in colour and block
 #     characters, then the comparison.
 #  4. Not a terminal (a file, TERM=dumb): one note on stderr and the usual report, exit status 0.
@@ -108,6 +109,15 @@ wait_for two '^  \.\.\. 7 more: ' 10
 [ "$(grep -cE '^ +[0-9]+  ' "$work/screen")" -eq 5 ] || fail "not 5 download lines in 8 rows"
 wait_for two '^EXIT='
 grep -q '^EXIT=0$' "$work/screen" || fail "the resized run did not exit 0"
+
+# Ctrl-C mid-run: the last frame marks what was cut short, and the exit status says SIGINT.
+run_in_tmux five 110 30 NO_COLOR=1 LANG=C LC_ALL=C -- --ports-file "$slow_ports" --strategy threads --live
+wait_for five "^ +2  science .* receiving .*[1-9][0-9,]*/645 B"
+tmux_ send-keys -t five C-c
+wait_for five '^EXIT='
+grep -q '^EXIT=130$' "$work/screen" || fail "Ctrl-C: the exit status is not 130"
+grep -qE '^threads  [0-9.]+ s  2/2 done  .* 2 interrupted' "$work/screen" || fail "Ctrl-C: the header"
+[ "$(grep -cE '^ +[12]  .* interrupted ' "$work/screen")" -eq 2 ] || fail "Ctrl-C: not both lines interrupted"
 
 # 3. Every strategy in turn, in colour and with block characters.
 run_in_tmux three 120 40 TERM=screen NO_COLOR= LANG=C.UTF-8 LC_ALL= -- --ports-file "$fast_ports" --strategy all --live
