@@ -56,7 +56,7 @@ int run(int argc, char** argv) {
     const auto start = poetry::Clock::now();
     std::optional<server::StatsReporter> stats_lines;
     if (options->stats_every) {
-        stats_lines.emplace(stats, log, stop, server::to_nanoseconds(*options->stats_every));
+        stats_lines.emplace(stats, log, server::to_nanoseconds(*options->stats_every));
     }
     switch (options->mode) {
         case server::Mode::async:

@@ -28,9 +28,8 @@ struct Totals {
 
 }  // namespace
 
-StatsReporter::StatsReporter(const ServerStats& stats, ServerLog& log, const StopSignal& stop,
-                             std::chrono::nanoseconds every)
-    : stats_(stats), log_(log), stop_(stop), every_(every) {
+StatsReporter::StatsReporter(const ServerStats& stats, ServerLog& log, std::chrono::nanoseconds every)
+    : stats_(stats), log_(log), every_(every) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
         throw std::system_error(detail::last_error(), "--stats: pipe");
@@ -50,18 +49,19 @@ void StatsReporter::run() {
     Totals last = Totals::of(stats_);
     auto since = Clock::now();
     auto next = since + every_;
-    for (;;) {
-        std::array<pollfd, 2> fds{{{stop_.fd(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}}};
+    for (bool stopping = false; !stopping;) {
+        pollfd wake{wake_read_.get(), POLLIN, 0};
         const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
         std::error_code ec;
         detail::retry_on_eintr(
-            ec, [&] { return ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(ms, 0))); });
-        if (fds[0].revents != 0 || fds[1].revents != 0) {
-            return;
-        }
+            ec, [&] { return ::poll(&wake, 1, static_cast<int>(std::max<long long>(ms, 0))); });
+        stopping = wake.revents != 0;
         const auto now = Clock::now();
-        if (now < next) {
+        if (now < next && !stopping) {
             continue;
+        }
+        if (stopping && now == since) {
+            break;
         }
         const Totals totals = Totals::of(stats_);
         LatenessHistogram::Counts interval{};

@@ -1,6 +1,7 @@
 // --stats S: every S seconds, one line on stdout with what the server did in that interval, for
 // watching a long run or a proxy: "Stats (last 5.00 s): 120 connected, 34 served, 2 dropped,
-// 2400.0 chunks/s, late p50 0.4 ms, p99 1.2 ms". A thread of its own, beside any mode.
+// 2400.0 chunks/s, late p50 0.4 ms, p99 1.2 ms". A thread of its own, beside any mode; when the server
+// stops, one last line covers the interval cut short, so the lines add up to the summary.
 #pragma once
 
 #include <chrono>
@@ -8,17 +9,16 @@
 
 #include "poetry/detail/unique_fd.hpp"
 #include "server_log.hpp"
-#include "stop_signal.hpp"
 
 namespace poetry::server {
 
 class StatsReporter {
 public:
-    /// Starts the thread; it ends with the stop signal, or with this object.
-    StatsReporter(const ServerStats& stats, ServerLog& log, const StopSignal& stop,
-                  std::chrono::nanoseconds every);
+    /// Starts the thread, which reports every `every` until this object goes.
+    StatsReporter(const ServerStats& stats, ServerLog& log, std::chrono::nanoseconds every);
     StatsReporter(const StatsReporter&) = delete;
     StatsReporter& operator=(const StatsReporter&) = delete;
+    /// Reports the interval so far (the sessions have ended by now) and ends the thread.
     ~StatsReporter();
 
 private:
@@ -26,9 +26,8 @@ private:
 
     const ServerStats& stats_;
     ServerLog& log_;
-    const StopSignal& stop_;
     std::chrono::nanoseconds every_;
-    // A pipe: the destructor writes to end the thread before any stop signal comes.
+    // A pipe: the destructor writes to it to end the thread at once, however long the interval.
     detail::UniqueFd wake_read_;
     detail::UniqueFd wake_write_;
     std::thread thread_;

@@ -3,9 +3,9 @@
 // proxies.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
-#include <atomic>
 #include <future>
 #include <string>
 #include <thread>
@@ -62,8 +62,7 @@ std::uint16_t dead_port() {
 class EchoService {
 public:
     explicit EchoService(int connections)
-        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 16)),
-          thread_([this, connections] {
+        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 16)), thread_([this, connections] {
               for (int i = 0; i < connections; ++i) {
                   std::error_code ec;
                   net::Socket client = net::accept(listener_, ec);
@@ -75,7 +74,8 @@ public:
                   while (const std::size_t n = client.recv(buffer, ec)) {
                       reads_.push_back({Clock::now() - Clock::time_point(), n});
                       pending.append(reinterpret_cast<const char*>(buffer), n);
-                      for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
+                      for (auto end = pending.find('\n'); end != std::string::npos;
+                           end = pending.find('\n')) {
                           client.send_all(net::as_bytes(pending.substr(0, end + 1)), ec);
                           pending.erase(0, end + 1);
                       }
@@ -111,13 +111,13 @@ private:
 class FloodService {
 public:
     explicit FloodService(std::size_t total)
-        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 4)),
-          thread_([this, total] {
+        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 4)), thread_([this, total] {
               std::error_code ec;
               net::Socket client = net::accept(listener_, ec);
               const std::string block(1 << 20, 'x');
               while (!ec && sent_ < total) {
-                  const std::size_t n = client.send(net::as_bytes(block).first(std::min(block.size(), total - sent_)), ec);
+                  const std::size_t n =
+                      client.send(net::as_bytes(block).first(std::min(block.size(), total - sent_)), ec);
                   sent_ += n;
               }
           }) {}
@@ -140,8 +140,7 @@ private:
 class SilentService {
 public:
     SilentService()
-        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 4)),
-          thread_([this] {
+        : listener_(net::listen(net::Endpoint::numeric("127.0.0.1", 0), 4)), thread_([this] {
               std::error_code ec;
               net::Socket client = net::accept(listener_, ec);
               accepted_.set_value();
@@ -171,14 +170,16 @@ private:
 class HttpService {
 public:
     explicit HttpService(const std::filesystem::path& directory)
-        : process_({"/usr/bin/env", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.string()},
+        : process_({"/usr/bin/env", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+                    "--directory", directory.string()},
                    {dir_ / "out", dir_ / "err", std::nullopt, std::nullopt}) {
         // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
         const auto deadline = Clock::now() + 10s;
         const std::string marker = " port ";
         for (;;) {
             const std::string out = read_file(dir_ / "out");
-            if (const auto at = out.find(marker); at != std::string::npos && out.find('(', at) != std::string::npos) {
+            if (const auto at = out.find(marker);
+                at != std::string::npos && out.find('(', at) != std::string::npos) {
                 port_ = static_cast<std::uint16_t>(std::stoul(out.substr(at + marker.size())));
                 return;
             }
@@ -211,12 +212,12 @@ BOOST_AUTO_TEST_SUITE(proxy)
 
 // Our own server at full speed behind the proxy: the poem arrives byte-exact, in the proxy's chunks, on
 // its schedule.
-BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_and_paced, data::make(proxy_modes),
-                     mode) {
+BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_and_paced,
+                     data::make(proxy_modes), mode) {
     const std::string poem = read_file(ecstasy);
     RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "500", "--delay",
-                         "0.1"});
+    RunningServer proxy(
+        {"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "500", "--delay", "0.1"});
     BOOST_TEST(proxy.listeners().at(0).upstream == upstream_of(upstream.port()));
     BOOST_TEST(proxy.listeners().at(0).poem.empty());
 
@@ -239,9 +240,10 @@ BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_a
     BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
     BOOST_TEST(summary_count(proxy.out(), "upstream failed ") == 0U);
     BOOST_TEST(summary_count(proxy.out(), "sent ") == poem.size());
-    BOOST_TEST(proxy.out().find("Proxying 127.0.0.1:" + std::to_string(proxy.port()) + " to " +
-                                upstream_of(upstream.port()) + ": 500 bytes every 0.1 s") != std::string::npos,
-               proxy.out());
+    BOOST_TEST(
+        proxy.out().find("Proxying 127.0.0.1:" + std::to_string(proxy.port()) + " to " +
+                         upstream_of(upstream.port()) + ": 500 bytes every 0.1 s") != std::string::npos,
+        proxy.out());
 }
 
 // A request/response exchange with both directions throttled: the request reaches the service in
@@ -250,8 +252,8 @@ BOOST_DATA_TEST_CASE(a_poem_through_the_proxy_arrives_byte_exact_in_its_chunks_a
 BOOST_DATA_TEST_CASE(a_request_and_its_half_close_reach_the_service_and_the_answer_comes_back_paced,
                      data::make(proxy_modes), mode) {
     EchoService echo(1);
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(echo.port()), "--num-bytes", "5", "--delay",
-                         "0.05", "--upstream-num-bytes", "4", "--upstream-delay", "0.05"});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(echo.port()), "--num-bytes", "5",
+                         "--delay", "0.05", "--upstream-num-bytes", "4", "--upstream-delay", "0.05"});
     const std::string request = "hello\nslow\nworld\n";  // 17 bytes: 5 chunks there, 4 back
     net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
     const auto sent = Clock::now();
@@ -275,7 +277,8 @@ BOOST_DATA_TEST_CASE(a_request_and_its_half_close_reach_the_service_and_the_answ
     POETRY_TEST_TIMING(reads.size() == 5U, "the service read " << reads.size() << " times");
     BOOST_TEST(proxy.stop() == 0);
     BOOST_TEST(summary_count(proxy.out(), "served ") == 1U);
-    BOOST_TEST(proxy.out().find("5 bytes every 0.05 s; toward the upstream 4 bytes every 0.05 s") != std::string::npos,
+    BOOST_TEST(proxy.out().find("5 bytes every 0.05 s; toward the upstream 4 bytes every 0.05 s") !=
+                   std::string::npos,
                proxy.out());
 }
 
@@ -305,11 +308,13 @@ BOOST_DATA_TEST_CASE(an_http_get_through_the_proxy_at_a_rate_is_byte_exact_and_t
     BOOST_TEST(took >= least - 0.005, took << " s for " << response.size() << " bytes");
     POETRY_TEST_TIMING(took < least + 1.0, took << " s for " << response.size() << " bytes");
     BOOST_TEST(proxy.stop() == 0);
-    BOOST_TEST(proxy.out().find("100000 bytes/s (1000 bytes every 0.01 s)") != std::string::npos, proxy.out());
+    BOOST_TEST(proxy.out().find("100000 bytes/s (1000 bytes every 0.01 s)") != std::string::npos,
+               proxy.out());
 }
 
 // A client that resets takes its upstream connection with it, at once: the service sees it end.
-BOOST_DATA_TEST_CASE(a_client_that_resets_closes_its_upstream_connection_at_once, data::make(proxy_modes), mode) {
+BOOST_DATA_TEST_CASE(a_client_that_resets_closes_its_upstream_connection_at_once, data::make(proxy_modes),
+                     mode) {
     SilentService silent;
     auto accepted = silent.accepted();
     auto ended = silent.ended();
@@ -333,8 +338,8 @@ BOOST_DATA_TEST_CASE(a_client_that_resets_closes_its_upstream_connection_at_once
 BOOST_DATA_TEST_CASE(hang_after_gives_the_bytes_up_to_its_limit_then_silence, data::make(proxy_modes), mode) {
     const std::string poem = read_file(ecstasy);
     RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "300", "--delay",
-                         "0", "--hang-after", "700"});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "300",
+                         "--delay", "0", "--hang-after", "700"});
     net::Socket client = net::connect(net::Address("127.0.0.1", proxy.port()));
     std::error_code ec;
     client.set_receive_timeout(500ms, ec);
@@ -371,6 +376,42 @@ BOOST_DATA_TEST_CASE(a_refusing_upstream_closes_each_client_logs_once_and_the_se
     BOOST_TEST(summary_count(proxy.out(), "served ") == 0U);
 }
 
+// --stats on a proxy with two upstreams, one serving and one refusing: over its intervals, the lines
+// count one client served, one dropped (its upstream failed), and the served one's chunks and lateness.
+BOOST_DATA_TEST_CASE(stats_lines_count_a_proxys_clients_chunks_and_upstream_failures, data::make(proxy_modes),
+                     mode) {
+    RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
+    RunningServer proxy({"--mode", mode, "--stats", "0.1", "--num-bytes", "500", "--delay", "0.05",
+                         "--upstream", upstream_of(upstream.port()) + "," + upstream_of(dead_port())});
+    BOOST_TEST(download(proxy.port()).bytes.size() == read_file(ecstasy).size());
+    BOOST_TEST(download(proxy.listeners().at(1).port).bytes.empty());
+    BOOST_TEST(proxy.wait_for_output(" 1 dropped, "), proxy.out());
+    BOOST_TEST(proxy.stop() == 0);
+    std::istringstream lines(proxy.out());
+    unsigned served = 0;
+    unsigned dropped = 0;
+    double most_chunks_per_second = 0;
+    bool saw_lateness = false;
+    for (std::string line; std::getline(lines, line);) {
+        unsigned connected = 0;
+        unsigned done = 0;
+        unsigned lost = 0;
+        double seconds = 0;
+        double chunks = 0;
+        if (std::sscanf(line.c_str(), "Stats (last %lf s): %u connected, %u served, %u dropped, %lf chunks/s",
+                        &seconds, &connected, &done, &lost, &chunks) == 5) {
+            served += done;
+            dropped += lost;
+            most_chunks_per_second = std::max(most_chunks_per_second, chunks);
+            saw_lateness = saw_lateness || line.find(", late p50 ") != std::string::npos;
+        }
+    }
+    BOOST_TEST(served == 1U, proxy.out());
+    BOOST_TEST(dropped == 1U, proxy.out());
+    BOOST_TEST(most_chunks_per_second > 0, proxy.out());  // 6 chunks of 500 bytes in 0.25 s
+    BOOST_TEST(saw_lateness, proxy.out());
+}
+
 // An upstream whose accept queue is full drops the connect's SYN: after --upstream-timeout the client
 // is closed and the cause says so.
 BOOST_DATA_TEST_CASE(an_upstream_that_never_answers_the_connect_closes_the_client_after_the_timeout,
@@ -402,8 +443,8 @@ BOOST_DATA_TEST_CASE(an_upstream_reset_mid_stream_is_passed_on_as_a_reset_after_
                      data::make(proxy_modes), mode) {
     const std::string poem = read_file(ecstasy);
     RunningServer upstream({"--num-bytes", "100000", "--delay", "0", "--reset-after", "1000", ecstasy});
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "400", "--delay",
-                         "0.02"});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "400",
+                         "--delay", "0.02"});
     const Download got = download(proxy.port());
     BOOST_TEST(!got.closed_by_server);
     BOOST_TEST(got.error == "Connection reset by peer");
@@ -417,17 +458,19 @@ BOOST_DATA_TEST_CASE(an_upstream_reset_mid_stream_is_passed_on_as_a_reset_after_
 BOOST_DATA_TEST_CASE(close_after_counts_the_bytes_that_went_to_the_client, data::make(proxy_modes), mode) {
     const std::string poem = read_file(ecstasy);
     RunningServer upstream({"--num-bytes", "100000", "--delay", "0", ecstasy});
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "300", "--delay",
-                         "0", "--close-after", "700"});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--num-bytes", "300",
+                         "--delay", "0", "--close-after", "700"});
     const Download got = download(proxy.port());
     BOOST_TEST(got.closed_by_server);
     BOOST_TEST((got.bytes == poem.substr(0, 700)));
     BOOST_TEST(proxy.stop() == 0);
-    BOOST_TEST(proxy.out().find("closed early by --close-after after 700 bytes") != std::string::npos, proxy.out());
+    BOOST_TEST(proxy.out().find("closed early by --close-after after 700 bytes") != std::string::npos,
+               proxy.out());
 }
 
 // A stop while clients are being relayed ends them at once (no wait for their upstreams), exit 0.
-BOOST_DATA_TEST_CASE(a_stop_while_relaying_interrupts_the_sessions_and_exits_0, data::make(proxy_modes), mode) {
+BOOST_DATA_TEST_CASE(a_stop_while_relaying_interrupts_the_sessions_and_exits_0, data::make(proxy_modes),
+                     mode) {
     RunningServer upstream({"--num-bytes", "10", "--delay", "1", ecstasy});
     RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--delay", "0"});
     net::Socket first = net::connect(net::Address("127.0.0.1", proxy.port()));
@@ -437,19 +480,21 @@ BOOST_DATA_TEST_CASE(a_stop_while_relaying_interrupts_the_sessions_and_exits_0, 
     BOOST_TEST(second.recv(buffer) == 10U);
     const auto stopping = Clock::now();
     BOOST_TEST(proxy.stop() == 0);
-    POETRY_TEST_TIMING(seconds(Clock::now() - stopping) < 1.0, "stopped in " << seconds(Clock::now() - stopping));
+    POETRY_TEST_TIMING(seconds(Clock::now() - stopping) < 1.0,
+                       "stopped in " << seconds(Clock::now() - stopping));
     BOOST_TEST(summary_count(proxy.out(), "interrupted ") == 2U);
     BOOST_TEST(first.recv(buffer) == 0U);  // closed by the stop
 }
 
 // --cache: the upstream is read once, to its end, while the clients that came meanwhile wait; all of
 // them, and those after, get its content as a poem, byte-exact and paced.
-BOOST_DATA_TEST_CASE(with_cache_the_upstream_is_fetched_once_for_every_client, data::make(proxy_modes), mode) {
+BOOST_DATA_TEST_CASE(with_cache_the_upstream_is_fetched_once_for_every_client, data::make(proxy_modes),
+                     mode) {
     const std::string poem = read_file(ecstasy);
     // About 0.3 s to fetch: 9 chunks of 300 bytes, 0.04 s apart.
     RunningServer upstream({"--num-bytes", "300", "--delay", "0.04", ecstasy});
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--cache", "--num-bytes", "1000",
-                         "--delay", "0.05"});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(upstream.port()), "--cache", "--num-bytes",
+                         "1000", "--delay", "0.05"});
     std::vector<std::future<Download>> first;
     for (int i = 0; i < 3; ++i) {
         first.push_back(std::async(std::launch::async, [&proxy] { return download(proxy.port()); }));
@@ -469,8 +514,9 @@ BOOST_DATA_TEST_CASE(with_cache_the_upstream_is_fetched_once_for_every_client, d
     BOOST_TEST(upstream.stop() == 0);
     BOOST_TEST(summary_count(upstream.out(), "served ") == 1U);
     BOOST_TEST(summary_count(proxy.out(), "served ") == 4U);
-    BOOST_TEST(proxy.out().find("Cached 2667 bytes from " + upstream_of(upstream.port())) != std::string::npos,
-               proxy.out());
+    BOOST_TEST(
+        proxy.out().find("Cached 2667 bytes from " + upstream_of(upstream.port())) != std::string::npos,
+        proxy.out());
 }
 
 // A fetch that fails closes the clients that waited for it, says why once, and the next client starts
@@ -479,14 +525,15 @@ BOOST_DATA_TEST_CASE(with_cache_a_failed_fetch_closes_its_waiting_clients_and_th
                      data::make(proxy_modes), mode) {
     const std::string poem = read_file(ecstasy);
     const std::uint16_t port = dead_port();
-    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(port), "--cache", "--num-bytes", "100000", "--delay",
-                         "0"});
+    RunningServer proxy({"--mode", mode, "--upstream", upstream_of(port), "--cache", "--num-bytes", "100000",
+                         "--delay", "0"});
     for (int i = 0; i < 2; ++i) {
         const Download refused = download(proxy.port());
         BOOST_TEST(refused.closed_by_server);
         BOOST_TEST(refused.bytes.empty());
     }
-    RunningServer upstream({"--port", std::to_string(port), "--num-bytes", "100000", "--delay", "0", ecstasy});
+    RunningServer upstream(
+        {"--port", std::to_string(port), "--num-bytes", "100000", "--delay", "0", ecstasy});
     const Download got = download(proxy.port());
     BOOST_TEST((got.bytes == poem));
     BOOST_TEST(proxy.stop() == 0);
@@ -518,8 +565,8 @@ BOOST_DATA_TEST_CASE(a_gigabyte_upstream_behind_a_rate_waits_upstream_not_in_the
     // sides of the proxy (a few MB on loopback) and the proxy's own 64 KiB, never the gigabyte.
     BOOST_TEST(upstream_sent < got.bytes.size() + (16U << 20), "upstream sent " << upstream_sent);
     if (resident_memory_is_meaningful) {
-        BOOST_TEST(resident_peak < resident_before + 2048, "resident " << resident_before << " kB before, peak "
-                                                                        << resident_peak << " kB");
+        BOOST_TEST(resident_peak < resident_before + 2048,
+                   "resident " << resident_before << " kB before, peak " << resident_peak << " kB");
     }
     BOOST_TEST_MESSAGE("figure: " << mode << ": 1 GB upstream behind --rate 1000000: " << got.bytes.size()
                                   << " bytes in " << took << " s; upstream had sent " << upstream_sent
