@@ -13,6 +13,7 @@
 #include "download.hpp"
 #include "interruption.hpp"
 #include "limits.hpp"
+#include "poetry/loop/resolver.hpp"
 
 namespace poetry::client {
 
@@ -24,6 +25,9 @@ struct StrategySettings {
     /// Asks the run to stop part-way (Ctrl-C): every strategy then stops promptly and marks what has
     /// not finished interrupted. Null: the run cannot be interrupted.
     Interruption* interruption = nullptr;
+    /// The name lookup of the strategies on the library's event loop (their loop's resolver); empty:
+    /// getaddrinfo. For tests, which make it slow to show that no strategy waits for it on the loop.
+    ResolveFunction resolve_function;
 
     [[nodiscard]] DownloadLimits limits() const noexcept { return {timeout, deadline}; }
 };

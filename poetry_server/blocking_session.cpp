@@ -32,8 +32,7 @@ int wait(pollfd* fds, nfds_t count, Clock::duration timeout) {
 
 /// Errors that concern one connection only, or none: accept again at once.
 bool retry_at_once(const std::error_code& ec) {
-    return detail::is_would_block(ec) || ec == std::errc::connection_aborted ||
-           ec == std::errc::protocol_error;
+    return detail::is_would_block(ec) || net::is_aborted_accept(ec);
 }
 
 /// Registers a session's fd for the lifetime of the session.

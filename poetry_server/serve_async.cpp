@@ -34,11 +34,6 @@ constexpr auto accept_pause = std::chrono::milliseconds(100);
 // a storm of connections cannot hold up the chunks of the clients already served.
 constexpr int accept_batch = 64;
 
-/// Errors that concern one connection only (it went away before we accepted it): accept again at once.
-bool lost_one_connection(const std::error_code& ec) {
-    return ec == asio::error::connection_aborted || asio_support::errno_code(ec) == std::errc::protocol_error;
-}
-
 /// `due` rounded up to the next whole millisecond of the clock. asio's reactor re-arms its timerfd
 /// (timerfd_settime(2), a kernel hrtimer reprogrammed) each time it wakes for a timer: with thousands
 /// of clients, each due at its own nanosecond, it woke once per chunk, and those calls were 14% of the
@@ -115,7 +110,7 @@ private:
             if (stopping_ || ec == asio::error::operation_aborted) {
                 co_return;
             }
-            if (ec && !lost_one_connection(ec)) {
+            if (ec && !net::is_aborted_accept(asio_support::errno_code(ec))) {
                 // Out of fds (or another failure that retrying at once would not cure): the connection
                 // stays in the backlog and existing clients go on; try again after a pause, not in a spin.
                 if (!paused) {

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -155,6 +156,35 @@ BOOST_AUTO_TEST_CASE(the_last_copy_of_a_pending_future_destroys_its_producer) {
         BOOST_TEST(!destroyed);
     }
     BOOST_TEST(destroyed);
+}
+
+BOOST_AUTO_TEST_CASE(a_future_that_outlives_its_loop_can_be_read_and_destroyed_and_its_callbacks_never_run) {
+    int runs = 0;
+    Future<std::string> done(*loop);
+    done.set_result(long_poem);
+    const auto scheduled = done.add_done_callback([&](Future<std::string>&) { ++runs; });  // never run
+    std::optional<Future<int>> pending(std::in_place, *loop);
+    bool destroyed = false;
+    pending->set_producer(std::make_unique<Tracker>(destroyed));
+    const auto waiting = pending->add_done_callback([&](Future<int>&) { ++runs; });
+    std::optional<Future<int>> chained(pending->then([&](const int& value) {
+        ++runs;
+        return value;
+    }));
+    loop.reset();  // first, and on the heap: a later use of it is a use after free under ASan
+    BOOST_TEST(done.done());
+    BOOST_TEST(!done.exception());
+    BOOST_TEST(done.result() == long_poem);
+    BOOST_TEST(done.remove_done_callback(scheduled));  // it went with the loop's queue, not from the future
+    BOOST_TEST(std::move(done).take_result() == long_poem);
+    BOOST_TEST(!pending->done());
+    BOOST_TEST(!chained->done());
+    BOOST_TEST(pending->remove_done_callback(waiting));
+    chained.reset();  // lets go of its copy of `pending`
+    BOOST_TEST(!destroyed);
+    pending.reset();  // the last copy: its producer and its callback go, the callback unrun
+    BOOST_TEST(destroyed);
+    BOOST_TEST(runs == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_move_only_result_is_taken_out) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -214,6 +215,33 @@ BOOST_AUTO_TEST_CASE(destroying_the_loop_while_a_lookup_hangs_neither_waits_for_
     BOOST_TEST(!shared->ended.raised(), "the loop's destructor waited for the lookup");
     // The lookup ends after the loop: its result meets a closed mailbox, and its thread exits, letting
     // go of the mailbox (which the loop has closed already: no fd stays open).
+    shared->may_end.raise();
+    const auto limit = Clock::now() + 10s;
+    while (!mailbox.expired() && Clock::now() < limit) {
+        std::this_thread::sleep_for(1ms);
+    }
+    BOOST_TEST(mailbox.expired(), "the lookup's thread never finished");
+}
+
+BOOST_AUTO_TEST_CASE(a_lookup_future_that_outlives_its_loop_stays_pending_and_is_safe_to_destroy) {
+    struct Shared {
+        ThreadFlag started;
+        ThreadFlag may_end;
+    };
+    auto shared = std::make_shared<Shared>();
+    auto loop = std::make_unique<EventLoop>();
+    loop->resolver().set_resolve_function([shared](const net::Address& address, std::error_code&) {
+        shared->started.raise();
+        shared->may_end.wait_for(10s);
+        return loopback(address);
+    });
+    std::optional<Future<Endpoints>> held(poetry::resolve(*loop, net::Address("hangs.test", 80)));
+    BOOST_REQUIRE(shared->started.wait_for(10s));
+    const std::weak_ptr<poetry::Mailbox> mailbox = loop->mailbox();
+    loop.reset();  // first, and on the heap: a later use of it is a use after free under ASan
+    BOOST_TEST(!held->done());
+    held.reset();  // while its lookup still runs on the resolver's thread
+    // The lookup ends after both: its result meets the closed mailbox, and its thread exits.
     shared->may_end.raise();
     const auto limit = Clock::now() + 10s;
     while (!mailbox.expired() && Clock::now() < limit) {

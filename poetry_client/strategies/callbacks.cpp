@@ -179,6 +179,9 @@ std::vector<DownloadResult> download_callbacks(std::span<const Download> downloa
                                                const StrategySettings& settings, DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
     const LoopErrors errors(loop);
+    if (settings.resolve_function) {
+        loop.resolver().set_resolve_function(settings.resolve_function);
+    }
     // One receive buffer for all: they run on one thread and each chunk is copied out at once.
     std::vector<std::byte> buffer(receive_buffer_size);
     std::size_t remaining = downloads.size();

@@ -77,6 +77,9 @@ std::vector<DownloadResult> download_coroutines(std::span<const Download> downlo
                                                 DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
     const LoopErrors errors(loop);
+    if (settings.resolve_function) {
+        loop.resolver().set_resolve_function(settings.resolve_function);
+    }
     std::vector<std::byte> buffer(receive_buffer_size);
     std::size_t remaining = downloads.size();
     std::vector<std::unique_ptr<PoemTask>> tasks;

@@ -282,6 +282,9 @@ std::vector<DownloadResult> download_futures(std::span<const Download> downloads
                                              const StrategySettings& settings, DownloadObserver& observer) {
     EventLoop loop(make_selector(settings.selector));
     const LoopErrors errors(loop);
+    if (settings.resolve_function) {
+        loop.resolver().set_resolve_function(settings.resolve_function);
+    }
     std::vector<std::byte> buffer(receive_buffer_size);  // shared: try_recv copies each chunk out at once
     std::size_t remaining = downloads.size();
     std::vector<std::shared_ptr<PoemFetch>> fetches;

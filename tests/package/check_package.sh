@@ -29,8 +29,11 @@ if [ "$output" != "$expected" ]; then
 fi
 output="$(timeout 20 "$work/build/layers")"
 expected=$'net: a line\nselectors: readable: a line\nloop: a line'
-if [ "$output" != "$expected" ]; then
-    printf 'package: the layers example printed:\n%s\nexpected:\n%s\n' "$output" "$expected" >&2
+# The metrics line's numbers vary: its shape is what is checked.
+cost='^metrics: [0-9]+\.[0-9]{3} s of CPU \([0-9]+\.[0-9]{3} s user\), peak memory [1-9][0-9]* KiB$'
+if [ "$(head -n 3 <<<"$output")" != "$expected" ] || [ "$(wc -l <<<"$output")" -ne 4 ] \
+    || [[ ! "$(tail -n 1 <<<"$output")" =~ $cost ]]; then
+    printf 'package: the layers example printed:\n%s\nexpected:\n%s\n%s\n' "$output" "$expected" "$cost" >&2
     exit 1
 fi
 # A version the package does not promise to be compatible with is refused.

@@ -44,7 +44,7 @@ bool AcceptAwaiter::try_operation() noexcept {
     error_.clear();
     accepted_ = net::accept(listener_, error_, peer_);
     // A client that gave up before we accepted it concerns that client only: wait for the next one.
-    if (error_ == std::errc::connection_aborted || error_ == std::errc::protocol_error) {
+    if (net::is_aborted_accept(error_)) {
         error_.clear();
         return false;
     }

@@ -3,16 +3,9 @@
 #include <utility>
 
 #include "poetry/detail/syscall.hpp"
+#include "poetry/net/errors.hpp"
 
 namespace poetry {
-namespace {
-
-/// The failure concerns one connection, which went away before it was accepted.
-bool lost_one_connection(const std::error_code& ec) noexcept {
-    return ec == std::errc::connection_aborted || ec == std::errc::protocol_error;
-}
-
-}  // namespace
 
 Acceptor::Acceptor(EventLoop& loop, net::Socket& listener, ConnectionHandler on_connection,
                    PauseHandler on_pause, Options options)
@@ -53,7 +46,7 @@ void Acceptor::accept_batch() {
         std::error_code ec;
         net::Endpoint peer;
         net::Socket client = net::accept_nonblocking(listener_, ec, &peer);
-        if (ec && !detail::is_would_block(ec) && !lost_one_connection(ec)) {
+        if (ec && !detail::is_would_block(ec) && !net::is_aborted_accept(ec)) {
             pause(ec);
             return;
         }

@@ -1,6 +1,7 @@
 // The examples of docs/library.md for the layers below the coroutines, compiled and run against the
 // installed package: a server on a thread sends a line to each of three connections, and each layer's
-// example reads one of them its own way.
+// example reads one of them its own way; then the metrics example says what that cost.
+// docs/library.md copies these functions verbatim (tests/package/check_doc_examples.sh checks it).
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "poetry/loop/event_loop.hpp"
+#include "poetry/metrics/resource_usage.hpp"
 #include "poetry/net/socket.hpp"
 #include "poetry/selectors/selector.hpp"
 
@@ -61,9 +63,18 @@ void read_with_loop(const poetry::net::Address& address) {
     loop.run_forever();
 }
 
+// metrics: what some work cost this process (with the children it waited for) in CPU time, and the
+// process's peak memory.
+void report_cost(const poetry::metrics::CpuTimes& before) {
+    const poetry::metrics::CpuTimes used = poetry::metrics::cpu_times() - before;
+    std::printf("metrics: %.3f s of CPU (%.3f s user), peak memory %zu KiB\n", used.total().count(),
+                used.user.count(), poetry::metrics::peak_rss_bytes() / 1024);
+}
+
 }  // namespace
 
 int main() {
+    const poetry::metrics::CpuTimes before = poetry::metrics::cpu_times();
     poetry::net::Socket listener = poetry::net::listen(poetry::net::Endpoint::numeric("127.0.0.1", 0));
     const poetry::net::Address address("127.0.0.1", listener.local_endpoint().port());
     std::thread server([&listener] {
@@ -79,4 +90,5 @@ int main() {
     read_with_selectors(address);
     read_with_loop(address);
     server.join();
+    report_cost(before);
 }

@@ -115,7 +115,14 @@ public:
     using value_type = T;
     using DoneCallback = std::function<void(Future&)>;
 
-    /// A pending future whose callbacks run on `loop`. The loop must outlive every copy.
+    /// A pending future whose callbacks run on `loop`. A copy may outlive the loop, to be read or
+    /// destroyed: done(), cancelled(), result(), exception(), take_result(), remove_done_callback() and
+    /// the destructor touch only the shared state; the last copy destroys its producer and its
+    /// callbacks, which never run. The library's producers allow that (create_task's task went with
+    /// the loop, then()'s source and resolve()'s lookup ask nothing of it); a producer of your own must
+    /// not touch the loop once it is gone (EventLoop::at_destruction says when). What schedules a
+    /// callback needs the loop, so it is not supported then: set_result, set_exception, cancel,
+    /// add_done_callback, then, and loop().
     explicit Future(EventLoop& loop) : state_(std::make_shared<detail::FutureState<T>>(loop)) {}
 
     [[nodiscard]] EventLoop& loop() const noexcept { return *state_->loop; }
