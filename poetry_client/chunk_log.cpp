@@ -1,13 +1,10 @@
 #include "chunk_log.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 namespace poetry::client {
 namespace {
-
-constexpr std::size_t no_index = std::numeric_limits<std::size_t>::max();
 
 /// The last event in `log` (a finish, or failing that a chunk or connect) as time since `start`; zero
 /// for a log without events.
@@ -40,31 +37,20 @@ double timeline_span_seconds(std::span<const RunReport> reports, std::span<const
 void ChunkLog::start_run(std::span<const Download> downloads) {
     run_.clear();
     run_.reserve(downloads.size());
-    index_of_task_.clear();
-    int last_task = 0;
     for (const auto& download : downloads) {
-        last_task = std::max(last_task, download.task);
-    }
-    index_of_task_.assign(static_cast<std::size_t>(last_task) + 1, no_index);
-    for (const auto& download : downloads) {
-        if (download.task > 0) {
-            index_of_task_[static_cast<std::size_t>(download.task)] = run_.size();
-        }
         run_.push_back({download.task, std::nullopt, {}, std::nullopt, DownloadStatus::failed});
     }
+    index_.assign(downloads);
 }
 
 RunLog ChunkLog::take_run() noexcept {
-    index_of_task_.clear();  // events after this belong to no run
+    index_.clear();  // events after this belong to no run
     return std::move(run_);
 }
 
 DownloadLog* ChunkLog::find(const Download& download) noexcept {
-    const auto task = static_cast<std::size_t>(download.task);
-    if (download.task <= 0 || task >= index_of_task_.size() || index_of_task_[task] == no_index) {
-        return nullptr;
-    }
-    return &run_[index_of_task_[task]];
+    const auto at = index_.find(download);
+    return at ? &run_[*at] : nullptr;
 }
 
 void ChunkLog::connected(const Download& download, TimePoint at) {

@@ -11,6 +11,7 @@
 
 #include "download.hpp"
 #include "run.hpp"
+#include "task_index.hpp"
 
 namespace poetry::client {
 
@@ -59,9 +60,7 @@ private:
 
     DownloadObserver& next_;
     RunLog run_;
-    // Task number -> index in run_. Tasks are numbered 1..N (make_downloads), so this is a plain vector
-    // rather than a map: a lookup per chunk must stay cheap.
-    std::vector<std::size_t> index_of_task_;
+    TaskIndex index_;  // task number -> index in run_
 };
 
 }  // namespace poetry::client

@@ -4,18 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <limits>
 
 #include "poetry/metrics/resource_usage.hpp"
 #include "reporters/terminal.hpp"
 
 namespace poetry::client {
-namespace {
-
-constexpr std::size_t no_index = std::numeric_limits<std::size_t>::max();
-
-}  // namespace
-
 LiveView::~LiveView() {
     if (thread_.joinable()) {
         {
@@ -33,17 +26,10 @@ void LiveView::start_run(std::string_view strategy, std::span<const Download> do
         const std::lock_guard lock(mutex_);
         lines_.clear();
         lines_.reserve(downloads.size());
-        int last_task = 0;
         for (const auto& download : downloads) {
-            last_task = std::max(last_task, download.task);
-        }
-        index_of_task_.assign(static_cast<std::size_t>(last_task) + 1, no_index);
-        for (const auto& download : downloads) {
-            if (download.task > 0) {
-                index_of_task_[static_cast<std::size_t>(download.task)] = lines_.size();
-            }
             lines_.push_back(LiveDownload{&download, LiveState::waiting, 0, {}});
         }
+        index_.assign(downloads);
         in_state_ = {};
         in_state_[static_cast<std::size_t>(LiveState::waiting)] = downloads.size();
         bytes_ = 0;
@@ -68,15 +54,12 @@ void LiveView::finish_run() {
     thread_.join();
     draw();
     const std::lock_guard lock(mutex_);
-    index_of_task_.clear();  // events after this belong to no run
+    index_.clear();  // events after this belong to no run
 }
 
 LiveDownload* LiveView::find(const Download& download) noexcept {
-    const auto task = static_cast<std::size_t>(download.task);
-    if (task >= index_of_task_.size() || index_of_task_[task] == no_index) {
-        return nullptr;
-    }
-    return &lines_[index_of_task_[task]];
+    const auto at = index_.find(download);
+    return at ? &lines_[*at] : nullptr;
 }
 
 void LiveView::move_to(LiveDownload& line, LiveState state) noexcept {

@@ -19,6 +19,7 @@
 
 #include "download.hpp"
 #include "reporters/live_frame.hpp"
+#include "task_index.hpp"
 
 namespace poetry::client {
 
@@ -62,9 +63,9 @@ private:
     TimePoint started_{};
     double cpu_at_start_ = 0;
 
-    std::mutex mutex_;  // guards what the events change: lines_, index_of_task_, in_state_, bytes_, stopping_
+    std::mutex mutex_;  // guards what the events change: lines_, index_, in_state_, bytes_, stopping_
     std::vector<LiveDownload> lines_;
-    std::vector<std::size_t> index_of_task_;  // task number -> index in lines_ (tasks are 1..N)
+    TaskIndex index_;  // task number -> index in lines_
     std::array<std::size_t, live_state_count> in_state_{};
     std::size_t bytes_ = 0;
     bool stopping_ = false;

@@ -24,6 +24,7 @@
 
 #include "integration/recording_client.hpp"
 #include "integration/server_modes.hpp"
+#include "integration/server_output.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/detail/syscall.hpp"
 #include "poetry/net/fd_limit.hpp"
@@ -45,18 +46,6 @@ const std::string alla_sera = poem_path("alla_sera.txt");  // 551 bytes
 double seconds(Clock::duration d) {
     return std::chrono::duration<double>(d).count();
 }
-
-/// The number after `label` in the server's summary, its last line ("served 12 clients" -> 12 for
-/// "served "); fails the test if the server printed no summary.
-std::uint64_t summary_count(const std::string& out, const std::string& label) {
-    const std::string summary = last_line(out);
-    const auto at = summary.find(label);
-    if (!summary.starts_with("Stopped after ") || at == std::string::npos) {
-        BOOST_FAIL("no summary with '" << label << "' at the end of the server's output:\n" << out);
-    }
-    return std::stoull(summary.substr(at + label.size()));
-}
-
 
 }  // namespace
 
@@ -121,8 +110,8 @@ BOOST_DATA_TEST_CASE(with_select_the_server_pauses_at_fd_setsize_and_serves_ever
     const std::string poem = read_file(alla_sera);
     constexpr std::size_t clients = 1100;
     poetry::net::raise_fd_limit(clients + 100);  // this test process holds every client's socket
-    RunningServer server({"--mode", mode, "--selector", "select", "--num-bytes", "200", "--delay", "0.5", alla_sera},
-                         4096);
+    RunningServer server(
+        {"--mode", mode, "--selector", "select", "--num-bytes", "200", "--delay", "0.5", alla_sera}, 4096);
     std::vector<Reader> readers(clients);
     for (auto& reader : readers) {
         reader.socket = net::connect(net::Address("127.0.0.1", server.port()));
@@ -196,8 +185,8 @@ BOOST_DATA_TEST_CASE(a_client_that_never_reads_a_100_mb_poem_costs_no_memory_and
 // The server reads what a client sends and throws it away: 100 MB of it must not grow the server's
 // memory nor hold up anyone's chunks, the flooder's own included. blocking mode serves one client at a
 // time, so the flood must be drained within the flooder's own poem, and the next client comes after it.
-BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_served,
-                     data::make(server_modes), mode) {
+BOOST_DATA_TEST_CASE(a_client_that_floods_100_mb_is_drained_and_everyone_is_served, data::make(server_modes),
+                     mode) {
     const std::string poem = read_file(alla_sera);
     const bool blocking = mode == "blocking";
     const auto delay = blocking ? 500ms : 200ms;  // 6 chunks: the flooder's poem lasts 5 delays

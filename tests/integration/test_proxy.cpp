@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "integration/recording_client.hpp"
+#include "integration/server_output.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/detail/syscall.hpp"
 #include "poetry/net/socket.hpp"
@@ -38,16 +39,6 @@ double seconds(Clock::duration d) {
 
 std::string upstream_of(std::uint16_t port) {
     return "127.0.0.1:" + std::to_string(port);
-}
-
-/// The count after `label` in the summary, the server's last line ("served 3 clients" -> 3).
-std::uint64_t summary_count(const std::string& out, const std::string& label) {
-    const std::string summary = last_line(out);
-    const auto at = summary.find(label);
-    if (at == std::string::npos) {
-        BOOST_FAIL("no '" << label << "' in the summary: " << summary);
-    }
-    return std::stoull(summary.substr(at + label.size()));
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, then closed: nobody else takes it in the test's
@@ -387,24 +378,15 @@ BOOST_DATA_TEST_CASE(stats_lines_count_a_proxys_clients_chunks_and_upstream_fail
     BOOST_TEST(download(proxy.listeners().at(1).port).bytes.empty());
     BOOST_TEST(proxy.wait_for_output(" 1 dropped, "), proxy.out());
     BOOST_TEST(proxy.stop() == 0);
-    std::istringstream lines(proxy.out());
     unsigned served = 0;
     unsigned dropped = 0;
     double most_chunks_per_second = 0;
     bool saw_lateness = false;
-    for (std::string line; std::getline(lines, line);) {
-        unsigned connected = 0;
-        unsigned done = 0;
-        unsigned lost = 0;
-        double seconds = 0;
-        double chunks = 0;
-        if (std::sscanf(line.c_str(), "Stats (last %lf s): %u connected, %u served, %u dropped, %lf chunks/s",
-                        &seconds, &connected, &done, &lost, &chunks) == 5) {
-            served += done;
-            dropped += lost;
-            most_chunks_per_second = std::max(most_chunks_per_second, chunks);
-            saw_lateness = saw_lateness || line.find(", late p50 ") != std::string::npos;
-        }
+    for (const StatsLine& line : stats_lines(proxy.out())) {
+        served += line.served;
+        dropped += line.dropped;
+        most_chunks_per_second = std::max(most_chunks_per_second, line.chunks_per_second);
+        saw_lateness = saw_lateness || line.has_lateness;
     }
     BOOST_TEST(served == 1U, proxy.out());
     BOOST_TEST(dropped == 1U, proxy.out());

@@ -1,9 +1,9 @@
 // poetry_server, the real binary on free ports: bytes, chunk sizes, pacing, modes, faulty clients,
 // bad input and signals.
-#include <cstdio>
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
 
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -24,6 +24,7 @@
 #include "integration/help_check.hpp"
 #include "integration/recording_client.hpp"
 #include "integration/server_modes.hpp"
+#include "integration/server_output.hpp"
 #include "integration/server_process.hpp"
 #include "poetry/net/socket.hpp"
 #include "support/clock.hpp"
@@ -98,39 +99,28 @@ std::uint16_t free_port(std::size_t also_next = 0) {
 BOOST_AUTO_TEST_SUITE(server)
 
 // --stats 0.2 while two clients download (20 chunks a second each): the lines come, count the two
-// clients as connected while they are, say 2 served once they are done, and give a lateness; even -q.
+// clients as connected while they are, add up to 2 served, and give a lateness; even with -q.
 BOOST_AUTO_TEST_CASE(stats_lines_report_each_interval_even_with_quiet) {
-    RunningServer server({"-q", "--stats", "0.2", "--num-bytes", "100", "--delay", "0.05", poem_path("ecstasy.txt")});
+    RunningServer server(
+        {"-q", "--stats", "0.2", "--num-bytes", "100", "--delay", "0.05", poem_path("ecstasy.txt")});
     auto first = std::async(std::launch::async, [&server] { return download(server.port()); });
     auto second = std::async(std::launch::async, [&server] { return download(server.port()); });
     BOOST_TEST(first.get().closed_by_server);
     BOOST_TEST(second.get().closed_by_server);
-    BOOST_TEST(server.wait_for_output(" 2 served, "), server.out());
-    BOOST_TEST(server.stop() == 0);
-    std::istringstream lines(server.out());
-    std::size_t stats = 0;
+    BOOST_TEST(server.stop() == 0);  // the last line covers the interval the stop cut short
+    const std::vector<StatsLine> lines = stats_lines(server.out());
     std::size_t served = 0;
     bool saw_both_connected = false;
-    for (std::string line; std::getline(lines, line);) {
-        unsigned connected = 0;
-        unsigned done = 0;
-        unsigned dropped = 0;
-        double seconds = 0;
-        double chunks = 0;
-        if (std::sscanf(line.c_str(), "Stats (last %lf s): %u connected, %u served, %u dropped, %lf chunks/s", &seconds,
-                        &connected, &done, &dropped, &chunks) != 5) {
-            continue;
-        }
-        ++stats;
-        served += done;
-        BOOST_TEST(dropped == 0U, line);
-        if (connected == 2) {
+    for (const StatsLine& line : lines) {
+        served += line.served;
+        BOOST_TEST(line.dropped == 0U, line.text);
+        if (line.connected == 2) {
             saw_both_connected = true;
-            BOOST_TEST(chunks > 0, line);
-            BOOST_TEST(line.find(", late p50 ") != std::string::npos, line);
+            BOOST_TEST(line.chunks_per_second > 0, line.text);
+            BOOST_TEST(line.has_lateness, line.text);
         }
     }
-    BOOST_TEST(stats >= 2U, server.out());
+    BOOST_TEST(lines.size() >= 2U, server.out());
     BOOST_TEST(served == 2U, server.out());  // each client counted in exactly one interval
     BOOST_TEST(saw_both_connected, server.out());
 }
@@ -251,8 +241,8 @@ BOOST_AUTO_TEST_CASE(blocking_mode_serves_a_second_client_only_after_the_first) 
     BOOST_TEST(events[3] == "-" + events[2].substr(1), server.out());
 }
 
-BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once,
-                     data::make(concurrent_server_modes), mode) {
+BOOST_DATA_TEST_CASE(async_and_threaded_modes_serve_two_clients_at_once, data::make(concurrent_server_modes),
+                     mode) {
     // Each client takes 11 x 50 ms: served one after the other, the second would connect 0.55 s late.
     RunningServer server(
         {"--mode", mode, "--num-bytes", "50", "--delay", "0.05", poem_path("alla_sera.txt")});
@@ -302,11 +292,13 @@ BOOST_DATA_TEST_CASE(threads_2_runs_two_loops_that_serve_every_client_with_one_s
         downloads.push_back(std::async(std::launch::async, [&, i] { return download(server.port(i % 2)); }));
     }
     for (int i = 0; i < 40; ++i) {
-        BOOST_TEST(downloads[i].get().bytes == read_file(poem_path(i % 2 == 0 ? "alla_sera.txt" : "science.txt")));
+        BOOST_TEST(downloads[i].get().bytes ==
+                   read_file(poem_path(i % 2 == 0 ? "alla_sera.txt" : "science.txt")));
     }
     BOOST_TEST(server.stop() == 0);
-    BOOST_TEST(last_line(server.out()).find("served 40 clients, dropped 0, interrupted 0") != std::string::npos,
-               last_line(server.out()));
+    BOOST_TEST(
+        last_line(server.out()).find("served 40 clients, dropped 0, interrupted 0") != std::string::npos,
+        last_line(server.out()));
 }
 
 BOOST_DATA_TEST_CASE(a_client_that_drops_mid_poem_leaves_the_server_serving_others, data::make(modes), mode) {
@@ -367,8 +359,8 @@ BOOST_AUTO_TEST_CASE(max_clients_refuses_connections_beyond_the_limit) {
                std::string::npos);
 }
 
-BOOST_DATA_TEST_CASE(a_burst_of_fifty_connections_gets_no_more_than_max_clients_served_at_once, data::make(modes),
-                     mode) {
+BOOST_DATA_TEST_CASE(a_burst_of_fifty_connections_gets_no_more_than_max_clients_served_at_once,
+                     data::make(modes), mode) {
     // The place is taken where the connection is accepted: before, threaded and blocking modes counted
     // a client only once its session thread had started, and a burst got past the limit.
     const bool one_at_a_time = mode == "blocking";
@@ -411,13 +403,15 @@ BOOST_DATA_TEST_CASE(a_burst_of_fifty_connections_gets_no_more_than_max_clients_
         BOOST_TEST(refused >= 1U);  // 50 arrive within milliseconds; each session lasts 0.25 s
     }
     BOOST_TEST(last_line(server.out()).find("served " + std::to_string(whole) + " clients, dropped 0") !=
-               std::string::npos, last_line(server.out()));
+                   std::string::npos,
+               last_line(server.out()));
 }
 
 BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
                      data::make(modes) * data::make({SIGTERM, SIGINT}), mode, signal) {
     // One chunk of 551 bytes: a delay, so that the chunk has a schedule to be late against.
-    RunningServer server({"--mode", mode, "--num-bytes", "551", "--delay", "0.01", poem_path("alla_sera.txt")});
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "551", "--delay", "0.01", poem_path("alla_sera.txt")});
     BOOST_TEST(download(server.port()).bytes.size() == 551U);
     BOOST_TEST(server.wait_for_output("sent 551 bytes in"));
     BOOST_TEST(server.stop(signal) == 0);
@@ -442,7 +436,8 @@ BOOST_DATA_TEST_CASE(a_stop_signal_exits_0_with_the_summary,
 BOOST_DATA_TEST_CASE(with_no_delay_the_summary_gives_the_throughput_not_a_lateness, data::make(modes), mode) {
     const TempDir dir;
     write_patterned_file(dir / "big.txt", 20'000'000);
-    RunningServer server({"--mode", mode, "--num-bytes", "65536", "--delay", "0", (dir / "big.txt").string()});
+    RunningServer server(
+        {"--mode", mode, "--num-bytes", "65536", "--delay", "0", (dir / "big.txt").string()});
     for (int i = 0; i < 2; ++i) {
         BOOST_TEST(download(server.port()).bytes.size() == 20'000'000U);
     }
@@ -458,7 +453,8 @@ BOOST_DATA_TEST_CASE(with_no_delay_the_summary_gives_the_throughput_not_a_latene
     double seconds = 0;
     const auto at = summary.find("; with no delay, ");
     BOOST_REQUIRE_MESSAGE(at != std::string::npos, summary);
-    BOOST_REQUIRE(std::sscanf(summary.c_str() + at, "; with no delay, %lf MB/s over %lf s", &mb_per_s, &seconds) == 2);
+    BOOST_REQUIRE(
+        std::sscanf(summary.c_str() + at, "; with no delay, %lf MB/s over %lf s", &mb_per_s, &seconds) == 2);
     // 40 MB went out while the sessions were open, so the figure is 40 MB over that time (printed to
     // 0.01 s, and MB/s to 0.1).
     BOOST_TEST(seconds > 0.0);
@@ -524,8 +520,8 @@ BOOST_AUTO_TEST_CASE(the_server_raises_its_open_files_limit_to_the_hard_limit) {
     BOOST_TEST(soft == hard);
 }
 
-BOOST_DATA_TEST_CASE(a_client_that_stops_reading_slows_only_itself,
-                     data::make(concurrent_server_modes), mode) {
+BOOST_DATA_TEST_CASE(a_client_that_stops_reading_slows_only_itself, data::make(concurrent_server_modes),
+                     mode) {
     const TempDir dir;
     const auto big = dir / "big.txt";
     std::ofstream(big) << std::string(32 << 20, 'p');
@@ -611,19 +607,27 @@ BOOST_DATA_TEST_CASE(
          "blocking",
          true},
         {{"--rate", "1000", "--delay", "0.1", poem_path("science.txt")},
-         "--rate and --delay cannot be used together: --rate sets the delay", true},
-        {{"--rate", "0", poem_path("science.txt")}, "--rate: \"0\" is not a number of bytes per second", true},
-        {{"--upstream-delay", "0.1", poem_path("science.txt")},
-         "--upstream-num-bytes, --upstream-delay and --upstream-rate pace a proxy's upstream: give --upstream", true},
-        {{"--upstream-num-bytes", "1,2", "--upstream", "127.0.0.1:9"}, "--upstream-num-bytes has 2 values for 1 upstream",
+         "--rate and --delay cannot be used together: --rate sets the delay",
          true},
-        {{"--upstream-timeout", "0", "--upstream", "127.0.0.1:9"}, "--upstream-timeout: \"0\" must be above 0",
+        {{"--rate", "0", poem_path("science.txt")},
+         "--rate: \"0\" is not a number of bytes per second",
+         true},
+        {{"--upstream-delay", "0.1", poem_path("science.txt")},
+         "--upstream-num-bytes, --upstream-delay and --upstream-rate pace a proxy's upstream: give "
+         "--upstream",
+         true},
+        {{"--upstream-num-bytes", "1,2", "--upstream", "127.0.0.1:9"},
+         "--upstream-num-bytes has 2 values for 1 upstream",
+         true},
+        {{"--upstream-timeout", "0", "--upstream", "127.0.0.1:9"},
+         "--upstream-timeout: \"0\" must be above 0",
          true},
         {{"--num-bytes", "1,2", "--upstream", "127.0.0.1:9,127.0.0.1:10", poem_path("science.txt")},
          "--num-bytes has 2 values for 3 listeners (1 poem, 2 upstreams): give one value for all or one per "
          "listener, poems first",
          true},
-        {{"--ports-file", POETRY_POEMS_DIR, poem_path("science.txt")}, "--ports-file " POETRY_POEMS_DIR ": is a directory"},
+        {{"--ports-file", POETRY_POEMS_DIR, poem_path("science.txt")},
+         "--ports-file " POETRY_POEMS_DIR ": is a directory"},
         {{"/nonexistent/poem.txt"}, "poem file /nonexistent/poem.txt: No such file or directory"},
         {{POETRY_POEMS_DIR}, "is a directory"},
         {{"--port", "70000", poem_path("science.txt")}, "--port: \"70000\" is not a whole number"},
@@ -638,14 +642,20 @@ BOOST_DATA_TEST_CASE(
          "--num-bytes has 3 values for 2 poems"},
         {{"--mode", "fast", poem_path("science.txt")}, "--mode: \"fast\""},
         {{"--mode", "callbacks", "--selector", "kqueue", poem_path("science.txt")},
-         "--selector: \"kqueue\" is not one of auto, select, poll, epoll", true},
+         "--selector: \"kqueue\" is not one of auto, select, poll, epoll",
+         true},
         {{"--mode", "threaded", "--selector", "poll", poem_path("science.txt")},
-         "--selector applies to --mode callbacks or coroutines, not to threaded", true},
+         "--selector applies to --mode callbacks or coroutines, not to threaded",
+         true},
         {{"--mode", "threaded", "--threads", "2", poem_path("science.txt")},
-         "--threads applies to --mode async, callbacks or coroutines, not to threaded", true},
-        {{"--threads", "0", poem_path("science.txt")}, "--threads: \"0\" is not a whole number from 1 to 256", true},
+         "--threads applies to --mode async, callbacks or coroutines, not to threaded",
+         true},
+        {{"--threads", "0", poem_path("science.txt")},
+         "--threads: \"0\" is not a whole number from 1 to 256",
+         true},
         {{"--mode", "async", "--selector", "epoll", poem_path("science.txt")},
-         "--selector applies to --mode callbacks or coroutines, not to async", true},
+         "--selector applies to --mode callbacks or coroutines, not to async",
+         true},
         {{"--max-clients", "0", poem_path("science.txt")}, "--max-clients: \"0\""},
         {{"--bogus", poem_path("science.txt")}, "Option 'bogus' does not exist", true},
         {{poem_path("science.txt"), "--port"}, "port", true},
@@ -654,12 +664,15 @@ BOOST_DATA_TEST_CASE(
         {{"--delay", "0.1,,0.2", poem_path("science.txt")}, "--delay: \"0.1,,0.2\" has an empty item", true},
         {{"--port", "0,", poem_path("science.txt")}, "--port: \"0,\" has an empty item", true},
         {{"--mode", "async", "--mode", "threaded", poem_path("science.txt")},
-         "--mode is given more than once: give it once", true},
+         "--mode is given more than once: give it once",
+         true},
         {{"-q", "--quiet", poem_path("science.txt")}, "--quiet is given more than once", true},
         {{"--close-after", "-,-", poem_path("science.txt"), poem_path("ecstasy.txt"), "--seed", "1"},
-         "--seed needs a fault", true},
+         "--seed needs a fault",
+         true},
         {{"--close-after", "x,-", poem_path("science.txt"), poem_path("ecstasy.txt")},
-         "--close-after: \"x\" is not a whole number", true},
+         "--close-after: \"x\" is not a whole number",
+         true},
         {{"-q", "-v", poem_path("science.txt")}, "cannot be used together"},
         {{poem_path("science.txt"), "/nonexistent/second.txt"}, "/nonexistent/second.txt"},
     }),
@@ -689,8 +702,9 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_is_named) {
 BOOST_AUTO_TEST_CASE(help_lists_every_option_with_its_default_and_version_prints_it) {
     const Exited help = run_server_to_exit({"--help"});
     BOOST_TEST(help.status == 0);
-    for (const char* option : {"--port", "--num-bytes", "--delay", "--iface", "--mode", "--selector", "--ports-file",
-                               "--max-clients", "--quiet", "--verbose", "--help", "--version"}) {
+    for (const char* option :
+         {"--port", "--num-bytes", "--delay", "--iface", "--mode", "--selector", "--ports-file",
+          "--max-clients", "--quiet", "--verbose", "--help", "--version"}) {
         BOOST_TEST(help.out.find(option) != std::string::npos, option);
     }
     for (const char* fallback :
@@ -720,8 +734,8 @@ BOOST_DATA_TEST_CASE(the_ports_file_is_gone_once_the_server_has_stopped,
 
 BOOST_AUTO_TEST_CASE(the_ready_line_follows_the_listening_lines_with_every_address) {
     RunningServer server({"--delay", "0", poem_path("science.txt"), poem_path("ecstasy.txt")});
-    const std::string ready = "Ready: 127.0.0.1:" + std::to_string(server.port(0)) + " 127.0.0.1:" +
-                              std::to_string(server.port(1)) + "\n";
+    const std::string ready = "Ready: 127.0.0.1:" + std::to_string(server.port(0)) +
+                              " 127.0.0.1:" + std::to_string(server.port(1)) + "\n";
     BOOST_REQUIRE(server.wait_for_output(ready));
     const std::string out = server.out();
     BOOST_TEST(out.find(ready) > out.rfind("Serving "), out);
@@ -731,8 +745,8 @@ BOOST_AUTO_TEST_CASE(a_stale_ports_file_of_a_crashed_server_is_replaced) {
     const TempDir dir;
     const auto ports_file = dir / "ports.json";
     {
-        ChildProcess crashed({POETRY_SERVER_PATH, "--ports-file", ports_file.string(), poem_path("science.txt")},
-                             {});
+        ChildProcess crashed(
+            {POETRY_SERVER_PATH, "--ports-file", ports_file.string(), poem_path("science.txt")}, {});
         const auto deadline = Clock::now() + 10s;
         while (!std::filesystem::exists(ports_file) && Clock::now() < deadline) {
             std::this_thread::sleep_for(5ms);
@@ -744,9 +758,9 @@ BOOST_AUTO_TEST_CASE(a_stale_ports_file_of_a_crashed_server_is_replaced) {
     BOOST_REQUIRE(std::filesystem::exists(ports_file));
     const pid_t stale_pid = nlohmann::json::parse(read_file(ports_file)).at(0).at("pid").get<pid_t>();
 
-    ChildProcess next({POETRY_SERVER_PATH, "--ports-file", ports_file.string(), "--delay", "0",
-                       poem_path("science.txt")},
-                      {dir / "out", dir / "err", std::nullopt, std::nullopt});
+    ChildProcess next(
+        {POETRY_SERVER_PATH, "--ports-file", ports_file.string(), "--delay", "0", poem_path("science.txt")},
+        {dir / "out", dir / "err", std::nullopt, std::nullopt});
     const auto deadline = Clock::now() + 10s;
     pid_t listed_pid = stale_pid;
     while (listed_pid == stale_pid && next.running() && Clock::now() < deadline) {
@@ -774,7 +788,8 @@ BOOST_AUTO_TEST_CASE(a_path_that_is_not_a_free_ports_file_is_refused_and_left_al
                                     ": the file exists and is not a ports file; not replacing it\n");
     BOOST_TEST(read_file(notes) == "{\"mine\": true}\n");
 
-    const Exited directory = run_server_to_exit({"--ports-file", dir.path().string(), poem_path("science.txt")});
+    const Exited directory =
+        run_server_to_exit({"--ports-file", dir.path().string(), poem_path("science.txt")});
     BOOST_TEST(directory.status == 2);
     BOOST_TEST(directory.err == "poetry_server: --ports-file " + dir.path().string() + ": is a directory\n");
 
@@ -785,12 +800,12 @@ BOOST_AUTO_TEST_CASE(a_path_that_is_not_a_free_ports_file_is_refused_and_left_al
         run_server_to_exit({"--ports-file", running.ports_file().string(), poem_path("science.txt")});
     BOOST_TEST(second.status == 2);
     BOOST_TEST(second.err == "poetry_server: --ports-file " + running.ports_file().string() +
-                                 ": in use by the poetry_server running as pid " + std::to_string(running.pid()) +
-                                 "\n");
+                                 ": in use by the poetry_server running as pid " +
+                                 std::to_string(running.pid()) + "\n");
     BOOST_TEST(read_file(running.ports_file()) == before);
 
-    const Exited unwritable =
-        run_server_to_exit({"--ports-file", (dir / "no-such-folder" / "ports.json").string(), poem_path("science.txt")});
+    const Exited unwritable = run_server_to_exit(
+        {"--ports-file", (dir / "no-such-folder" / "ports.json").string(), poem_path("science.txt")});
     BOOST_TEST(unwritable.status == 2);
     BOOST_TEST(unwritable.err.ends_with("/ports.json: No such file or directory\n"), unwritable.err);
 }
@@ -803,19 +818,20 @@ BOOST_DATA_TEST_CASE(a_log_that_cannot_be_written_is_reported_once_and_the_serve
                          "--delay", "0", poem_path("science.txt")},
                         {"/dev/full", dir / "err", std::nullopt, std::nullopt});
     const auto deadline = Clock::now() + 10s;
-    while (!std::filesystem::exists(dir / "ports.json") && server.running() &&
-           Clock::now() < deadline) {
+    while (!std::filesystem::exists(dir / "ports.json") && server.running() && Clock::now() < deadline) {
         std::this_thread::sleep_for(5ms);
     }
     BOOST_REQUIRE(std::filesystem::exists(dir / "ports.json"));
-    const auto port = nlohmann::json::parse(read_file(dir / "ports.json")).at(0).at("port").get<std::uint16_t>();
+    const auto port =
+        nlohmann::json::parse(read_file(dir / "ports.json")).at(0).at("port").get<std::uint16_t>();
     for (int i = 0; i < 3; ++i) {
         BOOST_TEST(download(port).bytes == read_file(poem_path("science.txt")));
     }
     server.signal(SIGTERM);
     BOOST_TEST(server.wait(10s).value_or(-1) == 0);
-    BOOST_TEST(read_file(dir / "err") ==
-               "poetry_server: cannot write the log to stdout (No space left on device); serving on without it\n");
+    BOOST_TEST(
+        read_file(dir / "err") ==
+        "poetry_server: cannot write the log to stdout (No space left on device); serving on without it\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
