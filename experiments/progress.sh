@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by experiments/lib.sh (so by every experiment) and by experiments/figures: a progress line
 # per finished step, on stderr, so that the tables on stdout stay as they were. The same lines as
 # bench/harness/progress.py writes for bench/run and tests/faults_report.py (tests/test_progress.py
@@ -51,7 +52,7 @@ progress_step() {
     progress_last=$progress_now
     progress_done=$((progress_done + 1))
     progress_weight_done=$((progress_weight_done + weight))
-    line="$progress_indent[$progress_done"
+    line="${progress_indent}[$progress_done"
     if [ -z "$progress_total" ]; then
         line+="] $name: $what ($(progress_duration "$took")); $(progress_duration "$elapsed") so far"
     elif [ "$progress_done" -ge "$progress_total" ]; then
