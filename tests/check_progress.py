@@ -37,7 +37,7 @@ def check(stderr: list[str], name: str, count: int, stdout: list[str] | None) ->
         elif found["indent"]:
             key = (found["indent"], found["name"])
             last, last_total = series.get(key, (0, total))
-            if done == 1 and last != last_total:
+            if done == 1 and key in series and last != last_total:
                 problems.append(f"{key[1]}: a series stopped at [{last}/{last_total}]")
             elif done != 1 and (done != last + 1 or total != last_total):
                 problems.append(f"out of order: {line!r} after [{last}/{last_total}]")

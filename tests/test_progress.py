@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The progress lines of the long scripts: bench/harness/progress.py's arithmetic and wording on a
-clock the test sets, and experiments/progress.sh giving the same lines for the same steps (its clock
-set the same way). Registered with CTest as progress_lines (label unit); or run it directly."""
+clock the test sets, experiments/progress.sh giving the same lines for the same steps (its clock set
+the same way), and tests/check_progress.py telling good lines from bad. Registered with CTest as
+progress_lines (label unit); or run it directly."""
 import io
 import os
 import pathlib
@@ -14,6 +15,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from harness.progress import Progress, duration, remaining  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from check_progress import check  # noqa: E402
 
 # (what, weight, seconds since the start when it finished): a script's steps, for both helpers; the
 # weights count only when a total weight is given (8, their sum), else every step weighs 1.
@@ -108,6 +112,28 @@ class SameLinesFromBash(unittest.TestCase):
         self.assertEqual(bash_lines(4, env={"POETRY_PROGRESS": "0"}), [])
         self.assertEqual(bash_lines(4, env={"POETRY_PROGRESS_DEPTH": "2"}),
                          python_lines(4, env={"POETRY_PROGRESS_DEPTH": "2"}))
+
+
+class TheCheck(unittest.TestCase):
+    """tests/check_progress.py, which the experiments' and bench/run's checks run on real output."""
+    GOOD = ["[1/2] bench/run: server_scale (2.3 s); 1 left, about 2.3 s to go",
+            "  [1/2] loop_cost: asio (2.0 s); 1 left, about 2.0 s to go",
+            "  [2/2] loop_cost: epoll (2.0 s); done in 4.0 s",
+            "[2/2] bench/run: loop_cost (4.0 s); done in 6.3 s"]
+
+    def test_good_lines_pass(self):
+        self.assertEqual(check(self.GOOD + ["a stray line"], "bench/run", 2, ["| a | table |"]), [])
+
+    def test_what_it_catches(self):
+        def problems(stderr, count=2, stdout=None):
+            return check(stderr, "bench/run", count, stdout)
+        self.assertTrue(problems(self.GOOD[:-1]))                        # never done
+        self.assertTrue(problems(self.GOOD, count=3))                    # the wrong total
+        self.assertTrue(problems([self.GOOD[0], self.GOOD[3]] + self.GOOD[1:2]))  # a series left at 1 of 2
+        self.assertTrue(problems([self.GOOD[0].replace("about", "roughly")] + self.GOOD[1:]))
+        self.assertTrue(problems(self.GOOD, stdout=[self.GOOD[0]]))     # on stdout
+        self.assertTrue(check(self.GOOD, "bench/run", 0, None))         # wanted silence
+        self.assertEqual(check(["no progress here"], "bench/run", 0, None), [])
 
 
 if __name__ == "__main__":
