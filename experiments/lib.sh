@@ -1,5 +1,6 @@
 # Sourced by every experiment: where things are, the results folder, --quick, cleanup on any exit
-# (servers stopped even on Ctrl-C or failure), and the client and summary helpers.
+# (servers stopped even on Ctrl-C or failure), the client and summary helpers, and progress_start /
+# progress_step (experiments/progress.sh: a line per finished run on stderr, with the time to go).
 # An experiment sets $name before sourcing, and may add its own cleanup to `cleanup_extra`.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build/default}"
@@ -38,6 +39,7 @@ done
 mkdir -p "$results"
 work="$(mktemp -d)"
 source "$root/scripts/server.sh"
+source "$root/experiments/progress.sh"
 cleanup_extra() { :; }
 cleanup() {
     stop_server

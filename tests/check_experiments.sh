@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every experiment in its quick mode into a temporary results folder and checks what it wrote:
 # a table row and a CSV row per strategy, CSVs that parse, SVGs that are well-formed (xmllint) and
-# render (rsvg-convert, a PNG with content); then that a failing client makes an experiment exit
-# non-zero and leave no server behind. Usage: check_experiments.sh BUILD_DIR
+# render (rsvg-convert, a PNG with content); that each prints a progress line per run on stderr,
+# [1/N] to [N/N] (tests/check_progress.py), and none on stdout, and POETRY_PROGRESS=0 none at all;
+# then that a failing client makes an experiment exit non-zero and leave no server behind.
+# Usage: check_experiments.sh BUILD_DIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 experiments="$here/../experiments"
 export BUILD_DIR="$1"
+unset POETRY_PROGRESS POETRY_PROGRESS_DEPTH  # the lines checked below, at the left margin
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export RESULTS_DIR="$work/results"
@@ -32,15 +35,22 @@ check_svg() {
         [ "$(stat -c %s "$work/render.png")" -gt 2000 ] || fail "$1 renders to an empty or non-PNG image"
 }
 
-run() {  # run NAME: the experiment in quick mode, its table kept in $work/NAME.out
+run() {  # run NAME: the experiment in quick mode, its table kept in $work/NAME.out, its stderr in NAME.err
     echo "== experiments/$1 --quick"
-    if ! "$experiments/$1" --quick >"$work/$1.out" 2>&1; then
-        cat "$work/$1.out"
+    if ! "$experiments/$1" --quick >"$work/$1.out" 2>"$work/$1.err"; then
+        cat "$work/$1.out" "$work/$1.err"
         fail "experiments/$1 --quick exited non-zero"
     fi
 }
 
+# progress NAME COUNT: experiments/NAME's last run said [1/COUNT] ... [COUNT/COUNT] done on stderr,
+# and its stdout (the table) has no progress line.
+progress() {
+    "$here/check_progress.py" "$work/$1.err" "$1" "$2" "$work/$1.out" || fail "experiments/$1: progress lines"
+}
+
 run classic
+progress classic 3  # every strategy at once, then the lesson's two runs
 [ "$(csv_rows "$RESULTS_DIR/classic/classic.csv" "delay 0.05")" = 8 ] || fail "classic.csv: not 8 rows"
 for strategy in "${strategies[@]}"; do
     grep -q "^delay 0.05 *$strategy " "$work/classic.out" || fail "classic table has no row for $strategy"
@@ -62,6 +72,7 @@ awk -F' [|] ' '$1 == "| delay 0.05, --workers 1" && $2 == "threads" { found = 1;
     || fail "lessons.md: threads --workers 1 did not take the sum of the poems' times"
 
 run crawler
+progress crawler 1
 # N = 10 in quick mode: every strategy, the lesson's figures beside ours, and the schedule's relation:
 # one page after another takes at least 10 x 0.09 s, all at once about one request.
 [ "$(csv_rows "$RESULTS_DIR/crawler/crawler.csv" "N 10")" = 8 ] || fail "crawler.csv: not 8 rows"
@@ -78,14 +89,18 @@ for bad in "--pages" "--speed 3"; do
     [ "$status" = 2 ] && grep -q "^crawler: .*${bad%% *}" "$work/bad.out" \
         || fail "crawler $bad: exit status $status, said: $(cat "$work/bad.out")"
 done
-# A flag given with --quick wins over the quick default: N = 3 only, not the quick 10.
-"$experiments/crawler" --quick --pages 3 --strategy callbacks >"$work/crawler-pages.out" 2>&1 \
-    || fail "crawler --quick --pages 3 exited non-zero: $(cat "$work/crawler-pages.out")"
+# A flag given with --quick wins over the quick default: N = 3 only, not the quick 10. Run quiet
+# (POETRY_PROGRESS=0): its stderr has no progress line.
+POETRY_PROGRESS=0 "$experiments/crawler" --quick --pages 3 --strategy callbacks >"$work/crawler-pages.out" \
+    2>"$work/crawler-pages.err" \
+    || fail "crawler --quick --pages 3 exited non-zero: $(cat "$work/crawler-pages.out" "$work/crawler-pages.err")"
+"$here/check_progress.py" "$work/crawler-pages.err" crawler 0 || fail "POETRY_PROGRESS=0 did not silence crawler"
 [ "$(csv_rows "$RESULTS_DIR/crawler/crawler.csv" "N 3")" = 1 ] &&
     [ "$(csv_rows "$RESULTS_DIR/crawler/crawler.csv" "N 10")" = 0 ] \
     || fail "crawler --quick --pages 3 did not run N = 3 alone"
 
 run selectors
+progress selectors 12  # 2 sizes x 2 strategies x 3 selectors
 # 20 and 60 downloads in quick mode: a row for each strategy, selector and size, every download
 # complete, a CPU per chunk, and the verdict at the size nearest 300.
 python3 - "$RESULTS_DIR/selectors/selectors.csv" <<'PY' || fail "selectors.csv: not 12 complete rows with a CPU per chunk"
@@ -107,6 +122,7 @@ grep -q "every 0.005 s" "$work/selectors-flags.out" || fail "selectors --quick -
     || fail "selectors --quick --downloads 5 did not run 5 downloads alone"
 
 run proxy
+progress proxy 4
 # Four GETs: direct and through three proxies; the paced ones take their time, the reset one is cut.
 python3 - "$RESULTS_DIR/proxy/proxy.csv" <<'PY' || fail "proxy.csv: not the four GETs as the settings make them"
 import csv, sys
@@ -125,6 +141,7 @@ grep -q '| `--rate 20000 --reset-after 10000` | .* | reset |' "$RESULTS_DIR/prox
 command -v gnuplot >/dev/null && check_svg "$RESULTS_DIR/proxy/proxy.svg"
 
 run blocking-server
+progress blocking-server 6
 for mode in blocking threaded async; do
     for clients in 2 10; do
         [ "$(csv_rows "$RESULTS_DIR/blocking-server/blocking-server.csv" "$mode server, $clients clients")" = 1 ] ||
@@ -140,6 +157,7 @@ assert rows["blocking server, 10 clients"] > 3 * rows["async server, 10 clients"
 PY
 
 run scaling
+progress scaling 14  # 2 sizes x 8 strategies, less blocking and nonblocking at 50
 for k in 5 50; do
     expected=8
     [ "$k" = 50 ] && expected=6  # blocking and nonblocking are skipped above 10
@@ -150,6 +168,7 @@ grep -q "blocking at 50 skipped" "$work/scaling.out" || fail "scaling does not s
 check_svg "$RESULTS_DIR/scaling/scaling.svg"
 
 run servers
+progress servers 17  # 2 sizes x 9 modes, less blocking at 50
 python3 - "$RESULTS_DIR/servers/servers.csv" <<'PY' || fail "servers.csv: not a complete row for every mode"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -165,7 +184,9 @@ check_svg "$RESULTS_DIR/servers/servers.svg"
 run latency
 if grep -q "skipped: cannot create network namespaces" "$work/latency.out"; then
     echo "(latency: no namespaces on this machine; its skip message was checked)"
+    progress latency 0
 else
+    progress latency 2
     [ "$(csv_rows "$RESULTS_DIR/latency/latency.csv" "one-way 0ms loss 0%")" = 8 ] || fail "latency.csv: no baseline"
     ! ip netns list | grep -q poetry-lat || fail "latency left a network namespace behind"
 fi

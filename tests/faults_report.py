@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Regenerates the measured parts of tests/FAULTS.md from the tests themselves.
 
-Runs the fault matrix and the exhaustion suites of a build (--log_level=message), reads what they
-print ("outcome: {json}" per matrix case, "figure: ..." per exhaustion case), and rewrites the blocks
-of FAULTS.md between <!-- faults_report: NAME --> and <!-- /faults_report --> markers. A failing test
-leaves the file untouched and exits 1.
+Runs the fault matrix and the exhaustion suites of a build, reads what they print ("outcome: {json}"
+per matrix case, "figure: ..." per exhaustion case), and rewrites the blocks of FAULTS.md between
+<!-- faults_report: NAME --> and <!-- /faults_report --> markers. A failing test leaves the file
+untouched and exits 1. On stderr, a progress line per test binary and beneath it one per test case,
+with the time to go (bench/harness/progress.py; POETRY_PROGRESS=0 silences them).
 
     tests/faults_report.py [--build-dir build/default]
 """
@@ -21,6 +22,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from harness.machine import machine  # noqa: E402
+from harness.progress import Progress  # noqa: E402
+
 REPORT = HERE / "FAULTS.md"
 
 # Suite binary -> the FAULTS.md block its lines go to.
@@ -31,15 +34,40 @@ SUITES = {
 }
 
 
+# Boost.Test's log at --log_level=test_suite: how many cases will run, and each case as it ends (a data
+# case's samples are cases "_0", "_1", ... in a suite named after it). Messages print bare, as at
+# --log_level=message.
+RUNNING = re.compile(r'^Running (\d+) test cases?\.\.\.$')
+ENTERING_SUITE = re.compile(r'^.*: Entering test suite "(.*)"$')
+LEAVING_CASE = re.compile(r'^.*: Leaving test case "(.*)"; testing time')
+
+
+def case_name(suite: str, case: str) -> str:
+    """'a_churn_of_short_conn.../_3' for a data case's sample, the case's own name otherwise, cut short."""
+    def cut(text: str, width: int) -> str:
+        return text if len(text) <= width else text[:width - 3] + "..."
+    return cut(suite, 24) + "/" + case if case.startswith("_") else cut(case, 40)
+
+
 def run_suite(build_dir: pathlib.Path, name: str) -> list[str]:
+    """The binary's output, read as it comes, with a progress line per case that ends."""
     binary = build_dir / "tests" / name
-    print(f"running {binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary} ...", file=sys.stderr)
-    run = subprocess.run([str(binary), "--log_level=message", "--color_output=no", "--report_level=short"],
-                         capture_output=True, text=True, check=False)
+    lines, suite, progress = [], "", None
+    with subprocess.Popen([str(binary), "--log_level=test_suite", "--color_output=no", "--report_level=short"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as run:
+        for line in run.stdout:
+            line = line.rstrip("\n")
+            lines.append(line)
+            if found := RUNNING.match(line):
+                progress = Progress(name, int(found.group(1)), level=1)
+            elif found := ENTERING_SUITE.match(line):
+                suite = found.group(1)
+            elif (found := LEAVING_CASE.match(line)) and progress:
+                progress.step(case_name(suite, found.group(1)))
     if run.returncode != 0:
-        sys.stderr.write(run.stdout + run.stderr)
+        sys.stderr.write("\n".join(lines) + "\n")
         raise SystemExit(f"{name} failed (exit {run.returncode}): FAULTS.md left as it was")
-    return run.stdout.splitlines()
+    return lines
 
 
 def matrix_block(lines: list[str]) -> str:
@@ -106,9 +134,11 @@ def main() -> None:
     args = parser.parse_args()
 
     blocks = {"machine": machine_block(args.build_dir.resolve())}
+    progress = Progress("faults_report", len(SUITES))
     for suite, block in SUITES.items():
         lines = run_suite(args.build_dir.resolve(), suite)
         blocks[block] = matrix_block(lines) if block == "matrix" else figures_block(lines)
+        progress.step(suite)
     text = REPORT.read_text()
     for name, body in blocks.items():
         text = replace_block(text, name, body)

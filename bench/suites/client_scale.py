@@ -7,6 +7,7 @@ is skipped, with the reason.
 from harness.context import BenchError, Context
 from harness.measure import cpu_seconds
 from harness.processes import Server, run_json
+from harness.progress import Progress
 from harness.table import Table
 
 STRATEGIES = ["blocking", "nonblocking", "processes", "threads", "callbacks", "futures", "coroutines", "asio"]
@@ -29,10 +30,14 @@ def run(ctx: Context) -> list[Table]:
         f"Client scale: K downloads at once, --num-bytes 10 --delay {delay}, {poem.name}",
         ["strategy", "K", "complete", "wall s", "x ideal", "CPU s", "x python", "peak MB", "x python"],
     )
+    # The one download, then at each size the reference and every strategy that can take it.
+    progress = Progress("client_scale", 1 + sum(1 + sum(skip_reason(s, k, 0) is None for s in STRATEGIES)
+                                                for k in sizes), level=1)
     with Server([ctx.server, "-q", "--num-bytes", 10, "--delay", delay, poem], ctx.work) as server:
         source = ["--ports-file", server.ports_file]
         single = run_json([ctx.client, "--strategy", "coroutines", "-q", "--json", *source], 60)["totals"]["wall"]
         table.note(f"ideal (one download, coroutines): {single:.2f} s")
+        progress.step("one download")
         for k in sizes:
             bound = 120 + 2 * k * single / 100  # generous: a bound against hangs, not a target
             try:
@@ -40,6 +45,7 @@ def run(ctx: Context) -> list[Table]:
             except BenchError as error:
                 table.error(f"python asyncio at K={k}: {error}")
                 reference = None
+            progress.step(f"python asyncio at K={k}")
             runs = [("python asyncio", reference)] if reference else []
             for strategy in STRATEGIES:
                 if reason := skip_reason(strategy, k, single):
@@ -50,6 +56,7 @@ def run(ctx: Context) -> list[Table]:
                     runs.append((strategy, run_json(argv, bound + k * single * (strategy == "blocking"))))
                 except BenchError as error:
                     table.error(f"{strategy} at K={k}: {error}")
+                progress.step(f"{strategy} at K={k}")
             for name, result in runs:
                 totals = result["totals"]
                 cpu, peak = cpu_seconds(result), totals["peak_memory_bytes"] / 2**20

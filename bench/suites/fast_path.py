@@ -8,6 +8,7 @@ import subprocess
 from harness.context import Context
 from harness import processes
 from harness.processes import Server
+from harness.progress import Progress
 from harness.table import Table
 
 
@@ -35,12 +36,14 @@ def run(ctx: Context) -> list[Table]:
     size = path.stat().st_size
     args = ["-q", "--delay", 0, "--num-bytes", 65536, path]
     runs = {"poetry_server": [], "python asyncio": [], "sendfile": []}
-    for _ in range(rounds):
+    progress = Progress("fast_path", rounds, level=1)
+    for round_number in range(1, rounds + 1):
         with Server([ctx.server, *args], ctx.work) as server:
             runs["poetry_server"].append(read_all(ctx, server.port, size))
         with Server([*ctx.reference_server, *args], ctx.work) as server:
             runs["python asyncio"].append(read_all(ctx, server.port, size))
         runs["sendfile"].append(sendfile_run(ctx, path, size))
+        progress.step(f"round {round_number}")
     path.unlink()
     medians = {name: statistics.median(values) for name, values in runs.items()}
     table = Table(f"Fast path: {megabytes} MB, --delay 0 --num-bytes 65536, one client, median of {rounds}",

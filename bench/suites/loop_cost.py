@@ -12,6 +12,7 @@ import subprocess
 from harness.context import BenchError, Context
 from harness.measure import chunks, cpu_seconds
 from harness.processes import Server, run_json
+from harness.progress import Progress
 from harness.table import Table
 
 # (label, client arguments)
@@ -50,6 +51,7 @@ def run(ctx: Context) -> list[Table]:
     )
     with Server([ctx.server, "-q", "--num-bytes", 1, "--delay", 0, poem], ctx.work, "flood") as flood, \
          Server([ctx.server, "-q", "--num-bytes", 10, "--delay", 0.005, poem], ctx.work, "paced") as paced:
+        progress = Progress("loop_cost", len(RUNS), level=1)
         for label, args in RUNS:
             result = run_json([ctx.client, *args, "--connections", k, "-q", "--json",
                                "--ports-file", flood.ports_file], 120)
@@ -62,6 +64,7 @@ def run(ctx: Context) -> list[Table]:
                 per_chunk = round((more - few) / max(more_chunks - few_chunks, 1))
             table.add(label, n, result["totals"]["bytes"] / max(n, 1), cpu_seconds(result),
                       1e6 * cpu_seconds(result) / max(n, 1), per_chunk)
+            progress.step(label)
     if not has_valgrind:
         table.note("valgrind is not installed: no instruction counts (scripts/install-deps.sh installs it)")
     table.note("a chunk is one read that returned data; with --delay 0 a read may carry several 1-byte sends")

@@ -8,6 +8,7 @@ import statistics
 
 from harness.context import Context
 from harness.processes import Server, read_all
+from harness.progress import Progress
 from harness.table import Table
 
 
@@ -28,7 +29,8 @@ def run(ctx: Context) -> list[Table]:
     cpu_per_mb = {name: [] for name in proxies}
     reader_cpu = []
     with Server([ctx.server, "-q", "--delay", 0, "--num-bytes", 65536, path], ctx.work, "upstream") as upstream:
-        for _ in range(rounds):
+        progress = Progress("proxy_path", rounds, level=1)
+        for round_number in range(1, rounds + 1):
             direct = read_all(ctx, upstream.port, size)
             speeds["direct"].append(direct["mb_per_s"])
             reader_cpu.append(direct["cpu_s"] / direct["seconds"])
@@ -40,6 +42,7 @@ def run(ctx: Context) -> list[Table]:
                 speeds[name].append(result["mb_per_s"])
                 cpu_per_mb[name].append((cpu_after - cpu_before) / (size / 1e6))
                 reader_cpu.append(result["cpu_s"] / result["seconds"])
+            progress.step(f"round {round_number}")
     path.unlink()
     medians = {name: statistics.median(values) for name, values in speeds.items()}
     table = Table(f"Proxy path: {megabytes} MB at --delay 0, one client, median of {rounds}; the reader used at "

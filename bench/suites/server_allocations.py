@@ -10,6 +10,7 @@ import subprocess
 
 from harness.context import BenchError, Context
 from harness.processes import Server
+from harness.progress import Progress
 from harness.table import Table
 
 POEM_BYTES = 300
@@ -42,6 +43,7 @@ def run(ctx: Context) -> list[Table]:
         return [table]
     poem = ctx.work / "poem-300.txt"
     poem.write_bytes(ctx.poem("ecstasy.txt").read_bytes()[:POEM_BYTES])
+    progress = Progress("server_allocations", len(modes), level=1)
     for mode in modes:
         try:
             idle = _allocations(ctx, mode, 0, POEM_BYTES, poem)
@@ -49,7 +51,9 @@ def run(ctx: Context) -> list[Table]:
             many = _allocations(ctx, mode, clients, 10, poem)
         except (BenchError, subprocess.TimeoutExpired) as error:
             table.error(f"{mode}: {error}")
+            progress.step(f"{mode} failed")
             continue
+        progress.step(mode)
         table.add(mode, idle, (one - idle) / clients, (many - one) / (clients * (POEM_BYTES // 10 - 1)))
     table.note("per chunk: what each further chunk of a session costs; a session's own allocations (its "
                "record, its peer's name, its coroutine frames) count per client")

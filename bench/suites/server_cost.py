@@ -17,6 +17,7 @@ import subprocess
 
 from harness.context import BenchError, Context
 from harness.processes import Server
+from harness.progress import Progress
 from harness.table import Table
 
 NUM_BYTES = 10
@@ -78,6 +79,11 @@ def run(ctx: Context) -> list[Table]:
     servers["python asyncio"] = ctx.reference_server
     if ctx.uvloop_server:
         servers["python uvloop"] = ctx.uvloop_server
+    def skipped(name: str, clients: int) -> bool:
+        return name == "threaded" and clients > 2000  # 10,000 threads: measured by server_scale
+
+    progress = Progress("server_cost", repeats * sum(not skipped(name, clients) for clients, _ in loads
+                                                     for name in servers), level=1)
     tables = []
     for clients, delay in loads:
         table = Table(
@@ -86,14 +92,15 @@ def run(ctx: Context) -> list[Table]:
             ["server", "complete", "CPU s", "µs/chunk", "x floor", "late p99 ms", "KB/client", "peak MB",
              "driver CPU s"])
         runs: dict[str, list[dict]] = {name: [] for name in servers}
-        for _ in range(repeats):
+        for repeat in range(1, repeats + 1):
             for name, argv in servers.items():
-                if name == "threaded" and clients > 2000:
-                    continue  # 10,000 threads: measured by server_scale, not worth the minutes here
+                if skipped(name, clients):
+                    continue  # not worth the minutes here
                 try:
                     runs[name].append(measure(ctx, argv, clients, delay, poem))
                 except (BenchError, subprocess.TimeoutExpired) as error:
                     table.error(f"{name} at {clients}: {error}")
+                progress.step(f"{name} at {clients}" + (f", round {repeat}" if repeats > 1 else ""))
         floor = None
         for name, results in runs.items():
             if not results:

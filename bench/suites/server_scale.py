@@ -8,6 +8,7 @@ Blocking mode is not run: it serves one client at a time, so K clients take K x 
 from harness.context import BenchError, Context
 from harness.measure import chunk_lateness_ms, percentile
 from harness.processes import Server, run_json
+from harness.progress import Progress
 from harness.table import Table
 
 NUM_BYTES = 10
@@ -27,6 +28,7 @@ def run(ctx: Context) -> list[Table]:
         ["server", "K", "complete", "late p50 ms", "late p99 ms", "late max ms", "CPU s", "x python",
          "peak MB", "x python"],
     )
+    progress = Progress("server_scale", len(sizes) * len(servers), level=1)
     for k in sizes:
         reference = None
         for name, argv in servers.items():
@@ -40,6 +42,9 @@ def run(ctx: Context) -> list[Table]:
                     cpu, peak = server.usage()
             except BenchError as error:
                 table.error(f"{name} at K={k}: {error}")
+                result = None
+            progress.step(f"{name} at K={k}")
+            if result is None:
                 continue
             late = chunk_lateness_ms(result["tasks"], NUM_BYTES, delay)
             reference = reference or (cpu, peak)
