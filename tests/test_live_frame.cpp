@@ -31,7 +31,7 @@ client::LiveSnapshot snapshot_of(const std::vector<client::Download>& downloads,
     snapshot.elapsed = client::Seconds(2.0);
     snapshot.cpu = client::Seconds(0.5);
     snapshot.downloads = downloads.size();
-    snapshot.now = poetry::Clock::now();
+    snapshot.now_cell = 1000;  // 100 s into the run
     snapshot.in_state[static_cast<std::size_t>(client::LiveState::waiting)] = downloads.size() - lines.size();
     for (std::size_t i = 0; i < lines.size(); ++i) {
         client::LiveDownload line{&downloads[i], lines[i].first, lines[i].second, {}};
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(no_line_is_wider_than_the_screen_in_any_style) {
     auto snapshot = snapshot_of(downloads, {{client::LiveState::receiving, 1000},
                                             {client::LiveState::complete, 600},
                                             {client::LiveState::receiving, 12345}});
-    snapshot.first[0].recent.add(snapshot.now - 50ms, 100);
+    snapshot.first[0].strip.add(snapshot.now_cell, 100);
     for (const bool colour : {false, true}) {
         for (const bool unicode : {false, true}) {
             for (const int columns : {1, 2, 10, 40, 79, 80, 132, 300}) {
@@ -189,9 +189,10 @@ BOOST_AUTO_TEST_CASE(the_strip_shows_each_chunk_in_the_cell_of_its_time_scaled_t
     const auto downloads = three_downloads();
     auto snapshot =
         snapshot_of(downloads, {{client::LiveState::receiving, 400}, {client::LiveState::receiving, 25}});
-    snapshot.first[0].recent.add(snapshot.now - 50ms, 200);    // the last cell
-    snapshot.first[0].recent.add(snapshot.now - 1050ms, 200);  // ten cells before it
-    snapshot.first[1].recent.add(snapshot.now - 50ms, 25);     // an eighth of the largest
+    snapshot.first[0].strip.add(snapshot.now_cell, 200);       // the last cell
+    snapshot.first[0].strip.add(snapshot.now_cell - 10, 100);  // ten cells before it, twice
+    snapshot.first[0].strip.add(snapshot.now_cell - 10, 100);
+    snapshot.first[1].strip.add(snapshot.now_cell, 25);  // an eighth of the largest
     const auto lines = client::render_live_frame(snapshot, {24, 200}, {});
     const std::string strip = lines[1].substr(lines[1].find(" B  ") + 4);
     BOOST_REQUIRE_EQUAL(strip.size(), 40U);  // 4 s of 0.1 s cells
@@ -199,20 +200,38 @@ BOOST_AUTO_TEST_CASE(the_strip_shows_each_chunk_in_the_cell_of_its_time_scaled_t
     BOOST_TEST(strip[strip.size() - 11] == '@', lines[1]);
     BOOST_TEST(strip.substr(strip.size() - 10, 9) == std::string(9, ' '), lines[1]);
     BOOST_TEST(lines[2].back() == '.', lines[2]);  // the smallest mark: something came
-    // Older than the strip's 4 s: not shown.
-    client::RecentChunks old;
-    old.add(snapshot.now - 5s, 100);
-    BOOST_TEST(old.bytes_between(snapshot.now - 4s, snapshot.now) == 0U);
 }
 
-BOOST_AUTO_TEST_CASE(recent_chunks_keep_the_last_ones_only) {
-    client::RecentChunks recent;
-    const auto start = poetry::Clock::now();
-    for (std::size_t i = 0; i < client::RecentChunks::capacity + 8; ++i) {
-        recent.add(start + std::chrono::milliseconds(i), 1);
+BOOST_AUTO_TEST_CASE(a_strip_keeps_its_last_forty_cells_whatever_the_rate) {
+    client::ChunkStrip strip;
+    for (std::int64_t cell = 0; cell < 100; ++cell) {
+        for (int chunk = 0; chunk < 50; ++chunk) {  // 500 chunks a second: every one counts
+            strip.add(cell, 2);
+        }
     }
-    BOOST_TEST(recent.bytes_between(start, start + 1h) == client::RecentChunks::capacity);
-    BOOST_TEST(recent.bytes_between(start, start + 8ms) == 0U);  // the first 8 were overwritten
+    BOOST_TEST(strip.bytes_in(99) == 100U);
+    BOOST_TEST(strip.bytes_in(60) == 100U);
+    BOOST_TEST(strip.bytes_in(59) == 0U);   // older than the last 40
+    BOOST_TEST(strip.bytes_in(100) == 0U);  // still to come
+    strip.add(50, 7);                       // too old to count
+    BOOST_TEST(strip.bytes_in(90) == 100U);
+    strip.add(105, 3);  // after a silence, the cells between count from zero
+    BOOST_TEST(strip.bytes_in(101) == 0U);
+    BOOST_TEST(strip.bytes_in(105) == 3U);
+    BOOST_TEST(strip.bytes_in(99) == 100U);
+    strip.add(500, 1);  // a silence longer than the strip clears all of it
+    BOOST_TEST(strip.bytes_in(99) == 0U);
+    BOOST_TEST(strip.bytes_in(470) == 0U);
+    BOOST_TEST(strip.bytes_in(500) == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(strip_cells_count_tenths_of_a_second_from_the_run_start) {
+    const auto start = poetry::Clock::now();
+    BOOST_TEST(client::strip_cell_of(start, start) == 0);
+    BOOST_TEST(client::strip_cell_of(start, start + 99ms) == 0);
+    BOOST_TEST(client::strip_cell_of(start, start + 100ms) == 1);
+    BOOST_TEST(client::strip_cell_of(start, start + 1050ms) == 10);
+    BOOST_TEST(client::strip_cell_of(start, start - 1s) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(the_environment_decides_colours_and_block_characters) {

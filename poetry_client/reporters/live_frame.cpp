@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace poetry::client {
@@ -11,7 +12,7 @@ constexpr std::size_t label_width = 28;  // "fascination 127.0.0.1:65535"
 constexpr std::size_t state_width = 11;  // "interrupted"
 constexpr std::size_t bar_cells = 20;
 constexpr std::size_t bytes_width = 17;  // "123,456/123,456 B"
-constexpr std::size_t most_strip_cells = 40;
+constexpr std::size_t most_strip_cells = ChunkStrip::cells;
 
 // ANSI SGR codes: the state's colour on its word and bar; dim for what has not begun.
 const char* colour_of(LiveState state) noexcept {
@@ -171,12 +172,10 @@ struct Strips {
 
 Strips measure_strips(const LiveSnapshot& snapshot, std::size_t width) {
     Strips strips;
-    const auto cell = std::chrono::duration_cast<Clock::duration>(strip_cell);
     for (const auto& line : snapshot.first) {
         auto& cells = strips.cells.emplace_back(width, 0);
         for (std::size_t i = 0; i < width; ++i) {
-            const TimePoint to = snapshot.now - cell * static_cast<long>(width - 1 - i);
-            cells[i] = line.recent.bytes_between(to - cell, to);
+            cells[i] = line.strip.bytes_in(snapshot.now_cell - static_cast<std::int64_t>(width - 1 - i));
             strips.largest = std::max(strips.largest, cells[i]);
         }
     }
@@ -256,21 +255,34 @@ LiveState live_state_of(DownloadStatus status) noexcept {
     return LiveState::failed;
 }
 
-void RecentChunks::add(TimePoint at, std::size_t bytes) noexcept {
-    chunks_[next_] = {at, bytes};
-    next_ = (next_ + 1) % capacity;
-    size_ = std::min(size_ + 1, capacity);
+void ChunkStrip::add(std::int64_t cell, std::size_t bytes) noexcept {
+    constexpr auto span = static_cast<std::int64_t>(cells);
+    if (cell > newest_) {
+        // The cells since the newest count again from zero (all of them after a long silence).
+        for (std::int64_t k = std::max(newest_ + 1, cell - span + 1); k <= cell; ++k) {
+            bytes_[static_cast<std::size_t>(k % span)] = 0;
+        }
+        newest_ = cell;
+    } else if (cell <= newest_ - span || cell < 0) {
+        return;
+    }
+    auto& count = bytes_[static_cast<std::size_t>(cell % span)];
+    count = static_cast<std::uint32_t>(std::min<std::size_t>(count + bytes, UINT32_MAX));
 }
 
-std::size_t RecentChunks::bytes_between(TimePoint from, TimePoint to) const noexcept {
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < size_; ++i) {
-        const Chunk& chunk = chunks_[i];
-        if (chunk.at >= from && chunk.at < to) {
-            total += chunk.bytes;
-        }
+std::size_t ChunkStrip::bytes_in(std::int64_t cell) const noexcept {
+    constexpr auto span = static_cast<std::int64_t>(cells);
+    if (cell < 0 || cell > newest_ || cell <= newest_ - span) {
+        return 0;
     }
-    return total;
+    return bytes_[static_cast<std::size_t>(cell % span)];
+}
+
+std::int64_t strip_cell_of(TimePoint start, TimePoint at) noexcept {
+    if (at <= start) {
+        return 0;
+    }
+    return static_cast<std::int64_t>((at - start) / std::chrono::duration_cast<Clock::duration>(strip_cell));
 }
 
 std::size_t live_lines_for(std::size_t downloads, int rows) noexcept {

@@ -29,32 +29,31 @@ inline constexpr std::size_t live_state_count = 7;
 std::string_view to_string(LiveState state) noexcept;
 LiveState live_state_of(DownloadStatus status) noexcept;
 
-/// A download's last chunks (when, how many bytes), oldest overwritten first: enough for the strip,
-/// which shows the last few seconds, at a fixed size whatever the poem's length.
-class RecentChunks {
+/// A download's bytes in each of its last `cells` strip cells, cell k being [k, k + 1) x strip_cell
+/// after the run's start: the last 4 s at a fixed size, however fast the chunks come.
+class ChunkStrip {
 public:
-    static constexpr std::size_t capacity = 32;
+    static constexpr std::size_t cells = 40;
 
-    void add(TimePoint at, std::size_t bytes) noexcept;
-    /// The bytes that came in [from, to).
-    [[nodiscard]] std::size_t bytes_between(TimePoint from, TimePoint to) const noexcept;
+    /// Counts `bytes` in `cell`; a cell older than the last `cells` is dropped.
+    void add(std::int64_t cell, std::size_t bytes) noexcept;
+    /// The bytes that came during `cell`: zero for one older than the last `cells`, or still to come.
+    [[nodiscard]] std::size_t bytes_in(std::int64_t cell) const noexcept;
 
 private:
-    struct Chunk {
-        TimePoint at{};
-        std::size_t bytes = 0;
-    };
-    std::array<Chunk, capacity> chunks_{};
-    std::size_t next_ = 0;
-    std::size_t size_ = 0;
+    std::array<std::uint32_t, cells> bytes_{};  // cell k at k % cells; saturates rather than wraps
+    std::int64_t newest_ = -1;
 };
+
+/// The strip cell of time `at` in a run that started at `start`.
+std::int64_t strip_cell_of(TimePoint start, TimePoint at) noexcept;
 
 /// What a line shows of one download.
 struct LiveDownload {
     const Download* download = nullptr;
     LiveState state = LiveState::waiting;
     std::size_t bytes = 0;
-    RecentChunks recent;
+    ChunkStrip strip;
 };
 
 /// What a frame shows: the header's figures, the first downloads (as many as the frame has lines for;
@@ -67,7 +66,7 @@ struct LiveSnapshot {
     std::size_t bytes = 0;  // all downloads together
     std::array<std::size_t, live_state_count> in_state{};
     std::vector<LiveDownload> first;
-    TimePoint now{};  // the strips end here
+    std::int64_t now_cell = 0;  // the strips end with this cell
 };
 
 struct TerminalSize {

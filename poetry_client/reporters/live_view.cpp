@@ -10,32 +10,23 @@
 
 namespace poetry::client {
 LiveView::~LiveView() {
-    if (thread_.joinable()) {
-        {
-            const std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        thread_.join();
-    }
+    stop_redrawing();
 }
 
 void LiveView::start_run(std::string_view strategy, std::span<const Download> downloads) {
     strategy_ = strategy;
+    downloads_ = downloads;
     {
         const std::lock_guard lock(mutex_);
-        lines_.clear();
-        lines_.reserve(downloads.size());
-        for (const auto& download : downloads) {
-            lines_.push_back(LiveDownload{&download, LiveState::waiting, 0, {}});
-        }
+        progress_.assign(downloads.size(), Progress{});
+        strips_.assign(std::min(downloads.size(), most_strips), ChunkStrip{});
         index_.assign(downloads);
         in_state_ = {};
         in_state_[static_cast<std::size_t>(LiveState::waiting)] = downloads.size();
         bytes_ = 0;
         stopping_ = false;
+        started_ = Clock::now();
     }
-    started_ = Clock::now();
     cpu_at_start_ = metrics::cpu_times().total().count();
     lines_on_screen_ = 0;
     drawn_size_.reset();
@@ -46,33 +37,35 @@ void LiveView::finish_run() {
     if (!thread_.joinable()) {
         return;
     }
+    stop_redrawing();
+    draw();
+    const std::lock_guard lock(mutex_);
+    index_.clear();  // events after this belong to no run
+}
+
+void LiveView::stop_redrawing() {
+    if (!thread_.joinable()) {
+        return;
+    }
     {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
     }
     wake_.notify_all();
     thread_.join();
-    draw();
-    const std::lock_guard lock(mutex_);
-    index_.clear();  // events after this belong to no run
 }
 
-LiveDownload* LiveView::find(const Download& download) noexcept {
-    const auto at = index_.find(download);
-    return at ? &lines_[*at] : nullptr;
-}
-
-void LiveView::move_to(LiveDownload& line, LiveState state) noexcept {
-    --in_state_[static_cast<std::size_t>(line.state)];
+void LiveView::move_to(std::size_t i, LiveState state) noexcept {
+    --in_state_[static_cast<std::size_t>(progress_[i].state)];
     ++in_state_[static_cast<std::size_t>(state)];
-    line.state = state;
+    progress_[i].state = state;
 }
 
 void LiveView::started(const Download& download, TimePoint at) {
     {
         const std::lock_guard lock(mutex_);
-        if (LiveDownload* line = find(download); line != nullptr && line->state == LiveState::waiting) {
-            move_to(*line, LiveState::connecting);
+        if (const auto i = index_.find(download); i && progress_[*i].state == LiveState::waiting) {
+            move_to(*i, LiveState::connecting);
         }
     }
     next_.started(download, at);
@@ -81,8 +74,8 @@ void LiveView::started(const Download& download, TimePoint at) {
 void LiveView::connected(const Download& download, TimePoint at) {
     {
         const std::lock_guard lock(mutex_);
-        if (LiveDownload* line = find(download); line != nullptr && line->state <= LiveState::connecting) {
-            move_to(*line, LiveState::receiving);
+        if (const auto i = index_.find(download); i && progress_[*i].state <= LiveState::connecting) {
+            move_to(*i, LiveState::receiving);
         }
     }
     next_.connected(download, at);
@@ -91,13 +84,15 @@ void LiveView::connected(const Download& download, TimePoint at) {
 void LiveView::chunk(const Download& download, std::size_t bytes, TimePoint at) {
     {
         const std::lock_guard lock(mutex_);
-        if (LiveDownload* line = find(download); line != nullptr) {
-            if (line->state <= LiveState::connecting) {
-                move_to(*line, LiveState::receiving);
+        if (const auto i = index_.find(download)) {
+            if (progress_[*i].state <= LiveState::connecting) {
+                move_to(*i, LiveState::receiving);
             }
-            line->bytes += bytes;
-            line->recent.add(at, bytes);
+            progress_[*i].bytes += bytes;
             bytes_ += bytes;
+            if (*i < strips_.size()) {
+                strips_[*i].add(strip_cell_of(started_, at), bytes);
+            }
         }
     }
     next_.chunk(download, bytes, at);
@@ -106,11 +101,11 @@ void LiveView::chunk(const Download& download, std::size_t bytes, TimePoint at) 
 void LiveView::finished(const Download& download, const DownloadResult& result) {
     {
         const std::lock_guard lock(mutex_);
-        if (LiveDownload* line = find(download); line != nullptr) {
-            move_to(*line, live_state_of(result.status));
+        if (const auto i = index_.find(download)) {
+            move_to(*i, live_state_of(result.status));
             // The result is the truth: an observer that failed the download kept fewer bytes than came.
-            bytes_ = bytes_ - std::min(bytes_, line->bytes) + result.poem.size();
-            line->bytes = result.poem.size();
+            bytes_ = bytes_ - std::min(bytes_, progress_[*i].bytes) + result.poem.size();
+            progress_[*i].bytes = result.poem.size();
         }
     }
     next_.finished(download, result);
@@ -136,16 +131,22 @@ void LiveView::draw() {
     const TerminalSize size = terminal_size(fd_).value_or(drawn_size_.value_or(TerminalSize{}));
     LiveSnapshot snapshot;
     snapshot.strategy = strategy_;
+    TimePoint now;
     {
         const std::lock_guard lock(mutex_);
-        snapshot.now = Clock::now();
-        snapshot.downloads = lines_.size();
+        now = Clock::now();
+        snapshot.downloads = progress_.size();
         snapshot.bytes = bytes_;
         snapshot.in_state = in_state_;
-        const std::size_t shown = live_lines_for(lines_.size(), size.rows);
-        snapshot.first.assign(lines_.begin(), lines_.begin() + static_cast<std::ptrdiff_t>(shown));
+        const std::size_t shown = live_lines_for(progress_.size(), size.rows);
+        snapshot.first.reserve(shown);
+        for (std::size_t i = 0; i < shown; ++i) {
+            snapshot.first.push_back({&downloads_[i], progress_[i].state, progress_[i].bytes,
+                                      i < strips_.size() ? strips_[i] : ChunkStrip{}});
+        }
     }
-    snapshot.elapsed = snapshot.now - started_;
+    snapshot.now_cell = strip_cell_of(started_, now);
+    snapshot.elapsed = now - started_;
     snapshot.cpu = Seconds(std::max(0.0, metrics::cpu_times().total().count() - cpu_at_start_));
 
     std::string out;

@@ -47,10 +47,18 @@ public:
     void finished(const Download& download, const DownloadResult& result) override;
 
 private:
-    /// The download's line state, or null for a task outside the run. Called with mutex_ held.
-    LiveDownload* find(const Download& download) noexcept;
-    /// Moves `line` to `state`, keeping the counts of each state. Called with mutex_ held.
-    void move_to(LiveDownload& line, LiveState state) noexcept;
+    /// What the events change of one download.
+    struct Progress {
+        LiveState state = LiveState::waiting;
+        std::size_t bytes = 0;
+    };
+    /// Strips are kept for the first downloads only: no terminal shows more lines than this, and a
+    /// strip is 168 bytes, against 16 for the rest of a download's state (--connections may be 10^6).
+    static constexpr std::size_t most_strips = 1000;
+
+    /// Moves download `i` to `state`, keeping the counts of each state. Called with mutex_ held.
+    void move_to(std::size_t i, LiveState state) noexcept;
+    void stop_redrawing();
     void redraw_until_stopped();
     void draw();
     void write_out(const std::string& text) noexcept;
@@ -63,9 +71,11 @@ private:
     TimePoint started_{};
     double cpu_at_start_ = 0;
 
-    std::mutex mutex_;  // guards what the events change: lines_, index_, in_state_, bytes_, stopping_
-    std::vector<LiveDownload> lines_;
-    TaskIndex index_;  // task number -> index in lines_
+    std::span<const Download> downloads_;
+    std::mutex mutex_;                // guards what the events change: the members from here to stopping_
+    std::vector<Progress> progress_;  // one per download, in the downloads' order
+    std::vector<ChunkStrip> strips_;  // the first most_strips downloads'
+    TaskIndex index_;                 // task number -> index in progress_
     std::array<std::size_t, live_state_count> in_state_{};
     std::size_t bytes_ = 0;
     bool stopping_ = false;
