@@ -53,7 +53,8 @@ private:
         std::size_t bytes = 0;
     };
     /// Strips are kept for the first downloads only: no terminal shows more lines than this, and a
-    /// strip is 168 bytes, against 16 for the rest of a download's state (--connections may be 10^6).
+    /// strip is 168 bytes, against 24 for the rest of a download's state and index (--connections may be
+    /// 10^6).
     static constexpr std::size_t most_strips = 1000;
 
     /// Moves download `i` to `state`, keeping the counts of each state. Called with mutex_ held.
