@@ -165,6 +165,19 @@ BOOST_AUTO_TEST_CASE(no_line_is_wider_than_the_screen_in_any_style) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(on_80_columns_the_bar_and_label_narrow_so_that_the_bytes_still_show) {
+    std::vector<client::Download> downloads{
+        client::Download{1, poetry::net::Address("127.0.0.1", 65535), 2000, "a-poem-with-a-long-name"}};
+    const auto snapshot = snapshot_of(downloads, {{client::LiveState::receiving, 1000}});
+    const auto narrow = client::render_live_frame(snapshot, {24, 80}, {});
+    BOOST_TEST(narrow[1].find("[#####.....]") != std::string::npos, narrow[1]);
+    BOOST_TEST(narrow[1].ends_with("1,000/2,000 B"), narrow[1]);  // and no room for a strip
+    BOOST_TEST(narrow[1].find("  a-poem-with-a-long-name 12  receiving") != std::string::npos, narrow[1]);
+    const auto wide = client::render_live_frame(snapshot, {24, 160}, {});
+    BOOST_TEST(wide[1].find("[##########..........]") != std::string::npos, wide[1]);
+    BOOST_TEST(wide[1].find("  a-poem-with-a-long-name 127.  receiving") != std::string::npos, wide[1]);
+}
+
 BOOST_AUTO_TEST_CASE(colours_mark_each_state_when_asked_and_close_after_it) {
     const auto downloads = three_downloads();
     const auto snapshot = snapshot_of(downloads, {{client::LiveState::receiving, 10},

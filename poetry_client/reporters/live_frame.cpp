@@ -8,11 +8,44 @@
 namespace poetry::client {
 namespace {
 
-constexpr std::size_t label_width = 28;  // "fascination 127.0.0.1:65535"
+constexpr std::size_t most_label_width = 28;  // "fascination 127.0.0.1:65535"
+constexpr std::size_t least_label_width = 12;
 constexpr std::size_t state_width = 11;  // "interrupted"
-constexpr std::size_t bar_cells = 20;
 constexpr std::size_t bytes_width = 17;  // "123,456/123,456 B"
 constexpr std::size_t most_strip_cells = ChunkStrip::cells;
+
+/// How wide a download line's columns are at a screen width: on a narrow screen the bar and the label
+/// shrink before anything is cut (80 columns show all but the strip), and the strip takes what is left.
+struct Columns {
+    std::size_t label = most_label_width;
+    std::size_t bar = 20;  // cells inside the bar's two ends
+    std::size_t strip = 0;
+};
+
+Columns columns_for(std::size_t width) {
+    // The task, the state, the bar's ends, the bytes and the gaps between them: all but label, bar and strip.
+    constexpr std::size_t rest = 5 + 2 + 2 + state_width + 2 + 2 + 2 + bytes_width;
+    Columns columns;
+    if (width < rest + columns.bar + most_label_width + 2 + 10) {
+        columns.bar = 10;  // too narrow for a wide bar, the whole label and a few seconds of strip
+    }
+    const std::size_t room = width > rest + columns.bar ? width - rest - columns.bar : 0;
+    columns.label = std::clamp(room, least_label_width, most_label_width);
+    const std::size_t used = rest + columns.bar + columns.label + 2;
+    columns.strip = width > used ? std::min(most_strip_cells, width - used) : 0;
+    return columns;
+}
+
+/// The first `width` characters of `text` (UTF-8 characters, not bytes).
+std::string first_characters(const std::string& text, std::size_t width) {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U && seen++ == width) {
+            return text.substr(0, i);
+        }
+    }
+    return text;
+}
 
 // ANSI SGR codes: the state's colour on its word and bar; dim for what has not begun.
 const char* colour_of(LiveState state) noexcept {
@@ -138,7 +171,7 @@ std::string label_of(const Download& download) {
     return download.name ? *download.name + " " + address : address;
 }
 
-std::string bar(const LiveDownload& line, LiveStyle style) {
+std::string bar(const LiveDownload& line, std::size_t bar_cells, LiveStyle style) {
     if (!line.download->expected_size) {
         return std::string(bar_cells + 2, ' ');
     }
@@ -301,11 +334,8 @@ std::vector<std::string> render_live_frame(const LiveSnapshot& snapshot, Termina
     top.add(header(snapshot), "1");
     lines.push_back(top.take());
 
-    // The strip takes what is left of the width after the fixed columns, up to 4 s of cells.
-    const std::size_t fixed =
-        5 + 2 + label_width + 2 + state_width + 2 + (bar_cells + 2) + 2 + bytes_width + 2;
-    const std::size_t strip_width = width > fixed ? std::min(most_strip_cells, width - fixed) : 0;
-    const Strips strips = measure_strips(snapshot, strip_width);
+    const Columns columns = columns_for(width);
+    const Strips strips = measure_strips(snapshot, columns.strip);
     for (std::size_t i = 0; i < snapshot.first.size(); ++i) {
         const LiveDownload& download = snapshot.first[i];
         const char* colour = colour_of(download.state);
@@ -313,13 +343,9 @@ std::vector<std::string> render_live_frame(const LiveSnapshot& snapshot, Termina
         char task[16];
         std::snprintf(task, sizeof(task), "%5d  ", download.download->task);
         line.add(task);
-        std::string label = label_of(*download.download);
-        if (ScreenLine::characters(label) > label_width) {
-            label.resize(label_width);
-        }
-        line.pad(label, label_width + 2);
+        line.pad(first_characters(label_of(*download.download), columns.label), columns.label + 2);
         line.pad(to_string(download.state), state_width + 2, colour);
-        line.add(bar(download, style), colour);
+        line.add(bar(download, columns.bar, style), colour);
         const std::string bytes = bytes_text(download);
         line.add("  " + std::string(bytes_width > bytes.size() ? bytes_width - bytes.size() : 0, ' ') +
                  bytes + "  ");
