@@ -10,9 +10,11 @@ set key top left font ",9"
 set grid
 set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
 set xlabel "clients at once"
-positive(x) = x > 0 ? x : NaN  # a log scale cannot show 0
+# A log scale cannot show 0: a figure under the measure's resolution (CPU in 10 ms steps, lateness in
+# 0.1 ms ones) is drawn at it, so that a run too short to measure still has its point.
+at_least(x, floor) = x > floor ? x : floor
 set ylabel "server CPU (s)"
-plot for [i=0:*] data index i using 1:(positive($2)) with linespoints title columnheader(1)
+plot for [i=0:*] data index i using 1:(at_least($2, 0.01)) with linespoints title columnheader(1)
 set ylabel "chunks late, p99 (ms)"
-plot for [i=0:*] data index i using 1:(positive($3)) with linespoints title columnheader(1)
+plot for [i=0:*] data index i using 1:(at_least($3, 0.1)) with linespoints title columnheader(1)
 unset multiplot
