@@ -36,11 +36,16 @@ Columns columns_for(std::size_t width) {
     return columns;
 }
 
+/// Whether `byte` begins a UTF-8 character (rather than continuing one): what a column on screen counts.
+constexpr bool starts_character(char byte) noexcept {
+    return (static_cast<unsigned char>(byte) & 0xC0U) != 0x80U;
+}
+
 /// The first `width` characters of `text` (UTF-8 characters, not bytes).
 std::string first_characters(const std::string& text, std::size_t width) {
     std::size_t seen = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U && seen++ == width) {
+        if (starts_character(text[i]) && seen++ == width) {
             return text.substr(0, i);
         }
     }
@@ -83,8 +88,7 @@ public:
         }
         const std::size_t codes = text_.size();
         for (std::size_t i = 0; i < text.size(); ++i) {
-            const bool starts_a_character = (static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U;
-            if (starts_a_character) {
+            if (starts_character(text[i])) {
                 if (used_ == width_) {
                     break;
                 }
@@ -108,9 +112,7 @@ public:
     std::string take() { return std::move(text_); }
 
     static std::size_t characters(std::string_view text) noexcept {
-        return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-            return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
-        }));
+        return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), starts_character));
     }
 
 private:
