@@ -1,14 +1,7 @@
 #include "stats_reporter.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
-
-#include <array>
 #include <cstdio>
 #include <string>
-
-#include "poetry/detail/syscall.hpp"
 
 namespace poetry::server {
 namespace {
@@ -29,19 +22,14 @@ struct Totals {
 }  // namespace
 
 StatsReporter::StatsReporter(const ServerStats& stats, ServerLog& log, std::chrono::nanoseconds every)
-    : stats_(stats), log_(log), every_(every) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-        throw std::system_error(detail::last_error(), "--stats: pipe");
-    }
-    wake_read_ = detail::UniqueFd(fds[0]);
-    wake_write_ = detail::UniqueFd(fds[1]);
-    thread_ = std::thread([this] { run(); });
-}
+    : stats_(stats), log_(log), every_(every), thread_([this] { run(); }) {}
 
 StatsReporter::~StatsReporter() {
-    const char byte = 0;
-    [[maybe_unused]] const auto ignored = ::write(wake_write_.get(), &byte, 1);
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
     thread_.join();
 }
 
@@ -50,15 +38,13 @@ void StatsReporter::run() {
     auto since = Clock::now();
     auto next = since + every_;
     for (bool stopping = false; !stopping;) {
-        pollfd wake{wake_read_.get(), POLLIN, 0};
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
-        std::error_code ec;
-        detail::retry_on_eintr(
-            ec, [&] { return ::poll(&wake, 1, static_cast<int>(std::max<long long>(ms, 0))); });
-        stopping = wake.revents != 0;
+        {
+            std::unique_lock lock(mutex_);
+            stopping = wake_.wait_until(lock, next, [this] { return stopping_; });
+        }
         const auto now = Clock::now();
         if (now < next && !stopping) {
-            continue;
+            continue;  // a wait may end a hair before its time: the interval is not over
         }
         if (stopping && now == since) {
             break;

@@ -5,9 +5,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
-#include "poetry/detail/unique_fd.hpp"
 #include "server_log.hpp"
 
 namespace poetry::server {
@@ -27,10 +28,11 @@ private:
     const ServerStats& stats_;
     ServerLog& log_;
     std::chrono::nanoseconds every_;
-    // A pipe: the destructor writes to it to end the thread at once, however long the interval.
-    detail::UniqueFd wake_read_;
-    detail::UniqueFd wake_write_;
-    std::thread thread_;
+    // The destructor sets stopping_ and wakes the thread at once, however long the interval.
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;  // guarded by mutex_
+    std::thread thread_;     // last: starts once everything above is ready
 };
 
 }  // namespace poetry::server
