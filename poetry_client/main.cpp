@@ -2,6 +2,7 @@
 // what arrived and what it cost. Exit status: 0 every poem whole, 1 a download failed or a result
 // could not be written, 2 bad usage or input, 128 + N stopped by signal N (after reporting).
 #include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>

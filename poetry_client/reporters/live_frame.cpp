@@ -1,7 +1,6 @@
 #include "reporters/live_frame.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 

@@ -3,8 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <system_error>
 
+#include "poetry/detail/syscall.hpp"
 #include "poetry/metrics/resource_usage.hpp"
 #include "reporters/terminal.hpp"
 
@@ -171,11 +172,10 @@ void LiveView::draw() {
 void LiveView::write_out(const std::string& text) noexcept {
     std::size_t written = 0;
     while (written < text.size()) {
-        const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
+        std::error_code ec;
+        const ssize_t n = detail::retry_on_eintr(
+            ec, [&] { return ::write(fd_, text.data() + written, text.size() - written); });
+        if (ec || n == 0) {
             broken_ = true;  // the terminal has gone (EIO) or is not writable: the run goes on unseen
             return;
         }
