@@ -11,6 +11,7 @@
 
 #include "reporters/live_frame.hpp"
 #include "reporters/terminal.hpp"
+#include "support/pipe.hpp"
 
 namespace client = poetry::client;
 using namespace std::chrono_literals;
@@ -280,13 +281,10 @@ BOOST_AUTO_TEST_CASE(the_environment_decides_colours_and_block_characters) {
 }
 
 BOOST_AUTO_TEST_CASE(a_pipe_cannot_show_a_live_view) {
-    int fds[2];
-    BOOST_REQUIRE(::pipe(fds) == 0);
-    const auto why = client::why_no_live_view(fds[1]);
+    const poetry::test::Pipe pipe = poetry::test::open_pipe();
+    const auto why = client::why_no_live_view(pipe.write.get());
     BOOST_TEST((why && *why == "stdout is not a terminal"));
-    BOOST_TEST(!client::terminal_size(fds[1]).has_value());
-    ::close(fds[0]);
-    ::close(fds[1]);
+    BOOST_TEST(!client::terminal_size(pipe.write.get()).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

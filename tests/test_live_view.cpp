@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reporters/live_view.hpp"
+#include "support/pipe.hpp"
 
 namespace client = poetry::client;
 using namespace std::chrono_literals;
@@ -53,14 +54,13 @@ std::string drain(int fd) {
 BOOST_AUTO_TEST_SUITE(live_view)
 
 BOOST_AUTO_TEST_CASE(events_from_many_threads_are_counted_passed_on_and_drawn_to_the_last_frame) {
-    int fds[2];
-    BOOST_REQUIRE(::pipe(fds) == 0);
+    poetry::test::Pipe pipe = poetry::test::open_pipe();
     std::vector<client::Download> downloads;
     for (int task = 1; task <= 8; ++task) {
         downloads.push_back({task, poetry::net::Address("127.0.0.1", 9000), 1000, "ecstasy"});
     }
     CountingObserver next;
-    client::LiveView view(next, fds[1], {});
+    client::LiveView view(next, pipe.write.get(), {});
     view.start_run("threads", downloads);
 
     std::mutex one_at_a_time;  // as the threads strategy serialises its workers' events
@@ -92,9 +92,8 @@ BOOST_AUTO_TEST_CASE(events_from_many_threads_are_counted_passed_on_and_drawn_to
         worker.join();
     }
     view.finish_run();
-    ::close(fds[1]);
-    const std::string screen = drain(fds[0]);
-    ::close(fds[0]);
+    pipe.write.reset();
+    const std::string screen = drain(pipe.read.get());
 
     BOOST_TEST(next.started_ == 8U);
     BOOST_TEST(next.connected_ == 8U);
@@ -112,20 +111,18 @@ BOOST_AUTO_TEST_CASE(events_from_many_threads_are_counted_passed_on_and_drawn_to
 }
 
 BOOST_AUTO_TEST_CASE(events_outside_the_run_are_passed_on_and_a_view_without_a_run_ends_quietly) {
-    int fds[2];
-    BOOST_REQUIRE(::pipe(fds) == 0);
+    poetry::test::Pipe pipe = poetry::test::open_pipe();
     CountingObserver next;
     {
-        client::LiveView view(next, fds[1], {});
+        client::LiveView view(next, pipe.write.get(), {});
         const client::Download stranger{99, poetry::net::Address("127.0.0.1", 9000), std::nullopt,
                                         std::nullopt};
         view.chunk(stranger, 5, poetry::Clock::now());  // no run started: only passed on
         view.finish_run();                              // nothing to finish
     }
-    ::close(fds[1]);
+    pipe.write.reset();
     BOOST_TEST(next.bytes_ == 5U);
-    BOOST_TEST(drain(fds[0]).empty());
-    ::close(fds[0]);
+    BOOST_TEST(drain(pipe.read.get()).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
