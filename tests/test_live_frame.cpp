@@ -1,8 +1,6 @@
 // The live view's frames (poetry_client/reporters/live_frame.hpp), drawn from made-up states at made-up
 // sizes: what the header and each line say, how many lines fit, that no line is wider than the screen
 // allows, colours only when asked, the strip's cells in time; and what the environment decides.
-#include <unistd.h>
-
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <optional>
